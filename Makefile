@@ -1,0 +1,119 @@
+# esp01 - one plain Makefile.
+#
+#   make               library, tool and test programs (build/)
+#   make test          run every test against build/
+#   make check         `make test` twice: plain build and ASan+UBSan build
+#   make fuzz          libFuzzer harnesses (clang), FUZZ_SECONDS each
+#   make bench         benchmarks; results go to bench/RESULTS.md by hand
+#   make install       PREFIX=/usr/local
+#
+# SAN=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into
+# build/san so both builds can live side by side.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+SHARED  ?= $(abspath $(CURDIR)/../shared)
+FUZZ_SECONDS ?= 30
+
+ifeq ($(SAN),1)
+BUILD   ?= build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      = -O1 -g
+else
+BUILD   ?= build
+SANFLAGS =
+OPT      = -O2 -g
+endif
+
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= $(OPT)
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+             -Iinclude -Isrc -DESP01_DATADIR='"$(PREFIX)/share/esp01"' -MMD -MP
+LDLIBS   = -lz -lmd -lm -lutil
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRC  = $(sort $(wildcard src/*.c))
+CLI_SRC  = $(sort $(wildcard src/cli/*.c))
+TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+FUZZ_SRC = $(sort $(wildcard fuzz/fuzz_*.c))
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB      = $(BUILD)/libesp01.a
+ESP01    = $(BUILD)/esp01
+TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZERS  = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+.PHONY: all test check fuzz fuzz-build bench install clean
+all: $(LIB) $(ESP01) $(TESTS) $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(ESP01): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+test: all
+	BUILD=$(BUILD) SHARED=$(SHARED) tests/run.sh
+
+check:
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	$(MAKE) fuzz-build
+	SHARED=$(SHARED) tests/check.sh build build/san
+
+# libFuzzer needs clang; harnesses link the library sources directly so the
+# whole parser is instrumented.
+FUZZ_CC = clang
+FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
+fuzz-build: $(FUZZERS)
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h include/esp01/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+	  n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: all $(BENCHES)
+	BUILD=$(BUILD) SHARED=$(SHARED) bench/run.sh
+
+install: $(LIB) $(ESP01)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/esp01 $(DESTDIR)$(PREFIX)/share/esp01/device
+	install -m 755 $(ESP01) $(DESTDIR)$(PREFIX)/bin/esp01
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libesp01.a
+	install -m 644 include/esp01/*.h $(DESTDIR)$(PREFIX)/include/esp01/
+	for f in device/*.py; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/esp01/device/; done; true
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what building and testing esp01 needs on a Debian machine:
+# the compiler and libraries, the real peers the tests talk to (mtools and
+# dosfstools for FAT, QEMU + micro:bit MicroPython, node + npm packages from
+# the lockfile), and clang's libFuzzer runtime.  Safe to run again.
+set -eu
+cd "$(dirname "$0")/.."
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+pkgs="build-essential clang libclang-rt-14-dev zlib1g-dev libmd-dev
+      mtools dosfstools qemu-system-arm firmware-microbit-micropython
+      socat nodejs npm valgrind hyperfine"
+missing=
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+command -v npm >/dev/null
+(cd tests/peers && npm ci --no-audit --no-fund --loglevel=error)
