@@ -35,7 +35,7 @@ typedef enum esp01_flash_mode {
 } esp01_flash_mode;
 
 /* Header byte 3, high nibble. */
-typedef enum esp01_flash_size_code {
+typedef enum esp01_flash_size_id {
     ESP01_SIZE_512K = 0,
     ESP01_SIZE_256K = 1,
     ESP01_SIZE_1M = 2,
@@ -45,7 +45,7 @@ typedef enum esp01_flash_size_code {
     ESP01_SIZE_4M_C1 = 6,
     ESP01_SIZE_8M = 8,
     ESP01_SIZE_16M = 9
-} esp01_flash_size_code;
+} esp01_flash_size_id;
 
 /* Header byte 3, low nibble. */
 typedef enum esp01_flash_freq {
