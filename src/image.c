@@ -285,9 +285,8 @@ static void find_version(const uint8_t *fw, size_t n, esp01_image_info *info)
     }
     for (const uint8_t *p = find(fw, n, "v1."); p;
          p = find(p + 1, (size_t)(end - p - 1), "v1.")) {
-        /* Not inside a longer token such as "xv1." */
-        if (p > fw && is_tag_char(p[-1]))
-            continue;
+        /* No check of the byte before: code or another literal may end
+         * right there.  The " on YYYY-MM-DD" tail is what makes a match. */
         if (match_version(p, (size_t)(end - p), info))
             return;
     }

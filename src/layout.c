@@ -58,6 +58,7 @@ struct layout_row {
     uint32_t min_chip;
     reserve_rule reserve;
     esp01_fs_kind fs_default;
+    const char *build;
     const char *releases;
     const char *source;
 };
@@ -81,19 +82,19 @@ struct layout_row {
  */
 static const struct layout_row rows[] = {
     {ESP01_VARIANT_512K, REL(1, 9, 0), REL(1, 29, 0) - 1, 0x7B000, 0,
-     512u * 1024, RESERVE_NONE, ESP01_FS_NONE, "v1.9 to v1.29.0-preview",
+     512u * 1024, RESERVE_NONE, ESP01_FS_NONE, "512K", "v1.9 to v1.29.0-preview",
      "ports/esp8266/esp8266_512k.ld, boards/esp8266_512kiB.ld"},
     {ESP01_VARIANT_GENERIC, REL(1, 9, 0), REL(1, 12, 0), 0x98000, 0, 1u << 20,
-     RESERVE_ALWAYS, ESP01_FS_FAT, "v1.9 to v1.12",
+     RESERVE_ALWAYS, ESP01_FS_FAT, "generic 1M+", "v1.9 to v1.12",
      "esp8266.ld (irom0 0x8f000), modules/flashbdev.py, modules/inisetup.py"},
     {ESP01_VARIANT_1M, REL(1, 13, 0), REL(1, 29, 0) - 1, 0x98000, 0, 1u << 20,
-     RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "v1.13 to v1.29.0-preview",
+     RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "1M", "v1.13 to v1.29.0-preview",
      "boards/esp8266_1m.ld, esp8266_1MiB.ld (irom0 572K), modules/flashbdev.py"},
     {ESP01_VARIANT_GENERIC, REL(1, 13, 0), REL(1, 29, 0) - 1, 0x100000, 0,
-     2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "v1.13 to v1.29.0-preview",
+     2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "2M+", "v1.13 to v1.29.0-preview",
      "boards/esp8266_2m.ld, esp8266_2MiB.ld (irom0 1M-36K), modules/flashbdev.py"},
     {ESP01_VARIANT_2M_ROMFS, REL(1, 25, 0), REL(1, 29, 0) - 1, 0xB0000, 0x50000,
-     2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "v1.25.0 to v1.29.0-preview",
+     2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "2M-ROMFS", "v1.25.0 to v1.29.0-preview",
      "boards/esp8266_2MiB_ROMFS.ld (irom0 1M-36K-320K, ROMFS 320K), modesp.c"},
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
@@ -132,6 +133,7 @@ static void compute(const struct layout_row *row, uint32_t firmware_end,
     l->user_start = row->irom_end + row->romfs_size;
     l->sdk_start = chip_size > ESP01_SDK_RESERVED ? chip_size - ESP01_SDK_RESERVED : 0;
     l->fs_default = row->fs_default;
+    l->build = row->build;
     l->releases = row->releases;
     l->source = row->source;
     if (row->romfs_size) {
@@ -144,7 +146,7 @@ static void compute(const struct layout_row *row, uint32_t firmware_end,
     if (chip_size < row->min_chip) {
         snprintf(l->why_not, sizeof l->why_not,
                  "the %s build needs at least %s of flash (its firmware region ends at 0x%X)",
-                 esp01_variant_name(row->variant), need,
+                 row->build, need,
                  (unsigned)(row->irom_end + row->romfs_size));
         return;
     }
@@ -157,7 +159,7 @@ static void compute(const struct layout_row *row, uint32_t firmware_end,
     l->runs = true;
     if (row->reserve == RESERVE_NONE) {
         snprintf(l->why_not, sizeof l->why_not,
-                 "the %s build has no filesystem", esp01_variant_name(row->variant));
+                 "the %s build has no filesystem", row->build);
         return;
     }
     if (chip_size < (1u << 20)) {

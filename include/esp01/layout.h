@@ -48,7 +48,9 @@ typedef struct esp01_layout {
     uint32_t romfs_start, romfs_size; /* 0 unless a ROMFS variant */
     uint32_t sdk_start;        /* chip_size - 20 KiB */
     /* Where these numbers come from, for the user: the releases the table
-     * row covers ("v1.13 to v1.29.0-preview") and the upstream files. */
+     * row covers ("v1.13 to v1.29.0-preview") and the upstream files, and
+     * the build's name ("1M"; v1.9-v1.12 had one "generic 1M+" build). */
+    const char *build;
     const char *releases;
     const char *source;
 } esp01_layout;

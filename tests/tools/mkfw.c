@@ -30,6 +30,7 @@ static void usage(void)
           "                                    (default: what that variant/release has)\n"
           "  --irom-size N                     irom0 length (default per variant)\n"
           "  --segments 2|3                    v1 segments (default 3)\n"
+          "  --tiny                            64/16/32-byte segments (small fuzz seeds)\n"
           "  --split-banner                    'MicroPython ' and the version apart\n"
           "  --no-banner                       no version text at all\n"
           "  --header MODE,SIZE,FREQ           header bytes 2-3 as numbers (default 0,2,0)\n"
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     const char *vfs = NULL, *corrupt = NULL, *out = NULL;
     unsigned long irom_size = 0, dump_size = 0, truncate_to = 0;
     bool truncate = false, split = false, no_banner = false, no_trailer = false;
+    bool tiny = false;
     int segments = 3, mode = 0, size_code = 2, freq = 0;
     const char *puts_spec[MAX_PUTS];
     int nputs = 0;
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
         else if (ARG("--segments")) segments = (int)num(v);
         else if (strcmp(a, "--split-banner") == 0) split = true;
         else if (strcmp(a, "--no-banner") == 0) no_banner = true;
+        else if (strcmp(a, "--tiny") == 0) tiny = true;
         else if (strcmp(a, "--no-trailer") == 0) no_trailer = true;
         else if (ARG("--header")) {
             if (sscanf(v, "%d,%d,%d", &mode, &size_code, &freq) != 3)
@@ -167,7 +170,9 @@ int main(int argc, char **argv)
 
     /* v1 image: .text (IRAM), .data and .rodata (DRAM), as makeimg.py names them. */
     static const uint32_t seg_addr[3] = {0x40100000u, 0x3FFE8000u, 0x3FFE8368u};
-    static const uint32_t seg_len[3] = {0x6F14, 0x368, 0x10B8};
+    static const uint32_t real_len[3] = {0x6F14, 0x368, 0x10B8};
+    static const uint32_t tiny_len[3] = {0x40, 0x10, 0x20};
+    const uint32_t *seg_len = tiny ? tiny_len : real_len;
     buf[0] = 0xE9;
     buf[1] = (uint8_t)segments;
     buf[2] = (uint8_t)mode;
