@@ -64,6 +64,10 @@ int esp01_flash_freq_parse(const char *name);          /* "40m" -> 0 */
 uint32_t esp01_flash_size_bytes(int size_code);
 /* Bytes -> the plain size code (512K..16M), or negative if none. */
 int esp01_flash_size_code(uint32_t bytes);
+/* Size code -> "1M", "2M-c1", ... or NULL for an invalid code. */
+const char *esp01_flash_size_name(int size_code);
+/* "1M", "1MB", "4m", "512K" -> plain size code, or negative. */
+int esp01_flash_size_parse(const char *name);
 
 typedef enum esp01_memory {
     ESP01_MEM_UNKNOWN = 0,
@@ -71,6 +75,11 @@ typedef enum esp01_memory {
     ESP01_MEM_DRAM,  /* 0x3FFE8000.. */
     ESP01_MEM_IROM   /* 0x40200000.. flash-mapped */
 } esp01_memory;
+
+/* "IRAM", "DRAM", "IROM" or "unknown". Never NULL. */
+const char *esp01_memory_name(esp01_memory mem);
+/* Which memory a load address falls in. */
+esp01_memory esp01_memory_of(uint32_t load_addr);
 
 typedef struct esp01_segment {
     uint32_t load_addr;
@@ -86,6 +95,11 @@ typedef enum esp01_variant {
     ESP01_VARIANT_GENERIC, /* 2 MiB and up, FS at 0x100000 */
     ESP01_VARIANT_2M_ROMFS
 } esp01_variant;
+
+/* "512K", "1M", "2M+", "2M-ROMFS" or "unknown".  Never NULL. */
+const char *esp01_variant_name(esp01_variant variant);
+/* Inverse of esp01_variant_name (case-insensitive; "generic" = "2M+"). */
+int esp01_variant_parse(const char *name);
 
 typedef struct esp01_image_info {
     size_t file_len;
@@ -105,12 +119,22 @@ typedef struct esp01_image_info {
     /* MicroPython trailer */
     bool has_irom;          /* length word at 0x8FFC is plausible */
     uint32_t irom_len;      /* bytes of irom0 text at 0x9000 */
-    size_t firmware_len;    /* 0x9000 + irom_len + 16 (MD5) */
+    uint32_t length_word;   /* as read at 0x8FFC (0x9000 + irom_len) */
+    size_t firmware_len;    /* 0x9000 + irom_len + 16 (MD5); else file_len */
     bool has_md5;
     bool md5_ok;
+    uint8_t md5_stored[16];
+    uint8_t md5_computed[16];
 
     /* From the string table */
     char version[64];       /* "v1.22.1 on 2024-01-05", or "" */
+    /* The release the version text names: v1.22.1 -> 1, 22, 1.  A build
+     * between releases ("v1.12-340-gabc", "v1.23.0-preview.5.gabc") sets
+     * version_dev; a preview names the release it leads up to. */
+    bool has_version;
+    uint8_t version_major, version_minor, version_patch;
+    bool version_dev;
+    char board[32];         /* "ESP module (1M)", or "" */
     esp01_variant variant;
     bool has_vfs_lfs2;
     bool has_vfs_fat;
@@ -127,6 +151,14 @@ typedef struct esp01_image_info {
  */
 int esp01_image_parse(const uint8_t *buf, size_t len, esp01_image_info *info,
                       esp01_err *err);
+
+/*
+ * Find `needle` inside the firmware's own bytes (segments and irom0 text,
+ * not a filesystem that follows in a flash dump).  For callers that look for
+ * more names than the parser records.
+ */
+bool esp01_image_contains(const uint8_t *buf, size_t len,
+                          const esp01_image_info *info, const char *needle);
 
 /*
  * Set header bytes 2-3 of the image in `buf` (which must start with the v1

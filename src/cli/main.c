@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
     {"help", cmd_help, "list commands, or show help for one"},
     {"version", cmd_version, "print the esp01 version"},
+    {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
 };
 
 static const size_t command_count = sizeof commands / sizeof commands[0];
