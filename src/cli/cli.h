@@ -41,5 +41,6 @@ bool cli_stderr_is_tty(void);
 /* Every subcommand, one per cmd_*.c. */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_fs(int argc, char **argv);
 
 #endif
