@@ -722,8 +722,8 @@ typedef struct mdir {
     bool has_tail, split;
     bool has_gstate;
     uint8_t gstate[12];
-    bool bad_crc;      /* the current block ends in a commit with a bad CRC */
-    uint32_t bad_crc_off;
+    bool bad_crc;      /* the newer block ends in a commit with a bad CRC */
+    uint32_t bad_crc_block, bad_crc_off;
 } mdir;
 
 /*
@@ -867,6 +867,7 @@ static int fetch(fs *f, const uint32_t pair[2], mdir *d, esp01_err *err)
         uint32_t end = scan_block(f, pair[i], &bad);
         if (k == 0 && bad) {
             d->bad_crc = true;
+            d->bad_crc_block = pair[i];
             d->bad_crc_off = bad;
         }
         if (end == 0)
@@ -1028,6 +1029,21 @@ static int load_gstate(fs *f, mdir *d, esp01_err *err)
     return 0;
 }
 
+/* A name from the image, made safe to print: at most 40 bytes, '?' for
+   anything not printable ASCII. */
+static const char *show_name(const uint8_t *name, size_t n, char out[48])
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 40; i++)
+        out[k++] = name[i] >= 0x20 && name[i] < 0x7f ? (char)name[i] : '?';
+    if (n > 40) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+    return out;
+}
+
 static int name_ok(const uint8_t *name, size_t n)
 {
     if (n == 0 || (n == 1 && name[0] == '.') ||
@@ -1151,11 +1167,13 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
             if (s->name_type != T_REG && s->name_type != T_DIR)
                 continue;
             const uint8_t *name = blk + s->name_off;
+            char shown[48];
             if (!name_ok(name, s->name_len))
                 return esp01_fail(err, ESP01_E_FORMAT,
-                                  "directory '%s' has an entry with a bad "
-                                  "name (empty, '.', '..', '/' or NUL)",
-                                  plen ? r->path : "/");
+                                  "directory '%s' has an entry named '%s': "
+                                  "refused (empty, '.', '..', '/' or NUL)",
+                                  plen ? r->path : "/",
+                                  show_name(name, s->name_len, shown));
             size_t nlen = plen + (plen ? 1 : 0) + s->name_len;
             if (nlen > ESP01_PATH_MAX)
                 return esp01_fail(err, ESP01_E_LIMIT,
@@ -1304,7 +1322,7 @@ static int census_visit(fs *f, mdir *d, void *arg, esp01_err *err)
     claim(f, c, d->pair[1], what);
     if (c->checking && d->bad_crc)
         problem(f, "block %u: commit at offset %u has a bad CRC",
-                (unsigned)d->pair[0], (unsigned)d->bad_crc_off);
+                (unsigned)d->bad_crc_block, (unsigned)d->bad_crc_off);
     if (c->listed) {
         c->listed[c->nlisted++] = d->pair[0];
         c->listed[c->nlisted++] = d->pair[1];
@@ -1319,10 +1337,12 @@ static int census_visit(fs *f, mdir *d, void *arg, esp01_err *err)
         if (s->name_type != T_REG && s->name_type != T_DIR)
             continue;
         const uint8_t *st = blk + s->struct_off;
+        char shown[48];
         if (c->checking && !name_ok(blk + s->name_off, s->name_len))
-            problem(f, "pair {%u, %u} id %u: bad name (empty, '.', '..', "
-                       "'/' or NUL)",
-                    (unsigned)d->pair[0], (unsigned)d->pair[1], (unsigned)id);
+            problem(f, "pair {%u, %u} id %u: bad name '%s' (empty, '.', "
+                       "'..', '/' or NUL)",
+                    (unsigned)d->pair[0], (unsigned)d->pair[1], (unsigned)id,
+                    show_name(blk + s->name_off, s->name_len, shown));
         snprintf(what, sizeof what, "pair {%u, %u} id %u",
                  (unsigned)d->pair[0], (unsigned)d->pair[1], (unsigned)id);
         if (s->name_type == T_DIR) {
