@@ -338,10 +338,11 @@ static int build_nodes(writer *w, const esp01_tree *tree, esp01_err *err)
             if (!e)
                 continue;
             if (prev->entry || e->type != ESP01_ENTRY_DIR) {
+                int rc = esp01_fail(err, ESP01_E_EXISTS,
+                                    "'%.*s' is both a file and a directory",
+                                    (int)refs[i].len, refs[i].p);
                 free(refs);
-                return esp01_fail(err, ESP01_E_EXISTS,
-                                  "'%.*s' is both a file and a directory",
-                                  (int)refs[i].len, refs[i].p);
+                return rc;
             }
             prev->entry = e;
             continue;
