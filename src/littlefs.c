@@ -940,7 +940,7 @@ int esp01_lfs_probe(const uint8_t *buf, size_t len, esp01_lfs_super *sb,
                               (unsigned)sb->block_size, len);
         return 0;
     }
-    return esp01_fail(err, ESP01_E_FORMAT,
+    return esp01_fail(err, ESP01_E_NOTFOUND,
                       "no littlefs superblock in block 0 or 1");
 }
 

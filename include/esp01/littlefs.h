@@ -91,7 +91,9 @@ typedef struct esp01_lfs_super {
 
 /*
  * Look for a littlefs superblock at the start of `buf` (in block 0 or 1,
- * with a valid commit).  0 and *sb filled if found, ESP01_E_FORMAT if not.
+ * with a valid commit).  0 and *sb filled if found; ESP01_E_NOTFOUND if
+ * there is none; ESP01_E_FORMAT / ESP01_E_UNSUPPORTED for a superblock
+ * whose geometry does not fit `len` or whose version is not 2.0/2.1.
  * `buf` may be longer than the partition; it may not be shorter.
  */
 int esp01_lfs_probe(const uint8_t *buf, size_t len, esp01_lfs_super *sb,

@@ -180,6 +180,12 @@ static int load_part(const char *path, const fs_args *a, part *p)
         }
         p->buf = p->file + p->offset;
         p->kind = esp01_fs_detect(p->buf, p->len);
+        esp01_lfs_super sb;
+        if (p->kind == ESP01_FS_NONE &&
+            (rc = esp01_lfs_probe(p->buf, p->len, &sb, &err)) < 0 &&
+            rc != ESP01_E_NOTFOUND)
+            return cli_error("'%s' at offset 0x%zx: %s", path, p->offset,
+                             err.msg);
         if (p->kind == ESP01_FS_NONE)
             return cli_error("no littlefs or FAT filesystem at offset 0x%zx "
                              "of '%s'", p->offset, path);
@@ -192,6 +198,10 @@ static int load_part(const char *path, const fs_args *a, part *p)
         return 0;
     if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC && scan_flash(p))
         return 0;
+    esp01_lfs_super sb;
+    rc = esp01_lfs_probe(p->buf, p->len, &sb, &err);
+    if (rc < 0 && rc != ESP01_E_NOTFOUND)
+        return cli_error("'%s': %s", path, err.msg);
     if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC)
         return cli_error("'%s' is a firmware image or flash dump, but no "
                          "filesystem partition was found in it (give "
