@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (l.fs_start < l.firmware_end ||
                 l.fs_start + (uint64_t)l.fs_blocks * ESP01_SECTOR > l.sdk_start)
                 __builtin_trap();
-            (void)esp01_fs_detect(data, size, l.fs_start);
+            (void)esp01_fs_probe_at(data, size, l.fs_start);
         }
     }
     (void)esp01_image_contains(data, size, &info, "ESP8266");

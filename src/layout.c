@@ -262,7 +262,7 @@ const char *esp01_fs_probe_name(esp01_fs_probe probe)
     }
 }
 
-esp01_fs_probe esp01_fs_detect(const uint8_t *buf, size_t len, uint32_t offset)
+esp01_fs_probe esp01_fs_probe_at(const uint8_t *buf, size_t len, uint32_t offset)
 {
     if (!esp01_in_range(len, offset, 512))
         return ESP01_PROBE_PAST_END;

@@ -89,7 +89,7 @@ const char *esp01_fs_probe_name(esp01_fs_probe probe);
  * vfs.mount() autodetection does (extmod/vfs.c): littlefs v2 by its
  * superblock text in block 0 or 1, else FAT.  Reads only inside `buf`.
  */
-esp01_fs_probe esp01_fs_detect(const uint8_t *buf, size_t len, uint32_t offset);
+esp01_fs_probe esp01_fs_probe_at(const uint8_t *buf, size_t len, uint32_t offset);
 
 #ifdef __cplusplus
 }

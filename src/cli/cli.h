@@ -42,5 +42,6 @@ bool cli_stderr_is_tty(void);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_fs(int argc, char **argv);
 
 #endif

@@ -89,7 +89,7 @@ static void probe_fs(const uint8_t *buf, size_t len, struct report *r)
         r->fs.chip_size = chip;
         r->fs.chip_from = from;
         r->fs.offset = l->fs_start;
-        r->fs.found = esp01_fs_detect(buf, len, l->fs_start);
+        r->fs.found = esp01_fs_probe_at(buf, len, l->fs_start);
     }
 }
 

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     {"help", cmd_help, "list commands, or show help for one"},
     {"version", cmd_version, "print the esp01 version"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
+    {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
 };
 
 static const size_t command_count = sizeof commands / sizeof commands[0];

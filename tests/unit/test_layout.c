@@ -243,18 +243,18 @@ TEST(fs_detect)
 {
     static uint8_t b[3 * 4096];
     memset(b, 0xFF, sizeof b);
-    CHECK_EQ(esp01_fs_detect(b, sizeof b, 4096), ESP01_PROBE_ERASED);
-    CHECK_EQ(esp01_fs_detect(b, sizeof b, 3 * 4096), ESP01_PROBE_PAST_END);
+    CHECK_EQ(esp01_fs_probe_at(b, sizeof b, 4096), ESP01_PROBE_ERASED);
+    CHECK_EQ(esp01_fs_probe_at(b, sizeof b, 3 * 4096), ESP01_PROBE_PAST_END);
     memcpy(b + 4096 + 4096 + 8, "littlefs", 8); /* block 1 only */
-    CHECK_EQ(esp01_fs_detect(b, sizeof b, 4096), ESP01_PROBE_LITTLEFS);
+    CHECK_EQ(esp01_fs_probe_at(b, sizeof b, 4096), ESP01_PROBE_LITTLEFS);
     memset(b, 0, sizeof b);
     b[0] = 0xEB;
     memcpy(b + 54, "FAT12   ", 8);
     b[510] = 0x55;
     b[511] = 0xAA;
-    CHECK_EQ(esp01_fs_detect(b, sizeof b, 0), ESP01_PROBE_FAT);
+    CHECK_EQ(esp01_fs_probe_at(b, sizeof b, 0), ESP01_PROBE_FAT);
     b[511] = 0;
-    CHECK_EQ(esp01_fs_detect(b, sizeof b, 0), ESP01_PROBE_OTHER);
+    CHECK_EQ(esp01_fs_probe_at(b, sizeof b, 0), ESP01_PROBE_OTHER);
 }
 
 int main(void)

@@ -1,0 +1,706 @@
+/*
+ * esp01 fs - look inside, check, extract and make filesystem partitions.
+ *
+ * IMAGE may be a bare partition, an `esp01 build` output or a whole-flash
+ * dump; the partition is found by its superblock (see locate()) unless
+ * --offset/--blocks say where it is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "esp01/fileio.h"
+#include "esp01/fs.h"
+#include "esp01/hostdir.h"
+#include "esp01/image.h"
+#include "esp01/littlefs.h"
+#include "esp01/tree.h"
+
+#define IMAGE_MAX (64u * 1024 * 1024)
+
+static const char fs_help[] =
+    "usage: esp01 fs <command> IMAGE [PATH] [options]\n"
+    "\n"
+    "Look inside MicroPython filesystem partitions (littlefs v2) without a board.\n"
+    "IMAGE is a partition image, an 'esp01 build' output or a whole-flash dump.\n"
+    "\n"
+    "commands:\n"
+    "  ls IMAGE [PATH]          list a directory (default: the root)\n"
+    "  tree IMAGE [PATH]        list everything below PATH\n"
+    "  cat IMAGE PATH           write a file's bytes to stdout\n"
+    "  extract IMAGE DIR        copy every file and directory into DIR\n"
+    "  check IMAGE              report every inconsistency; exit 1 if any\n"
+    "  df IMAGE                 blocks used and free, as statvfs on the board\n"
+    "  mkfs DIR -o OUT          make a partition image holding DIR's files\n"
+    "\n"
+    "options:\n"
+    "  --offset N     the partition starts N bytes into IMAGE (0x... accepted)\n"
+    "  --blocks N     the partition is N blocks of 4096 bytes\n"
+    "  --force        extract: overwrite files that already exist in DIR\n"
+    "  -o FILE        mkfs: output file (written atomically)\n"
+    "  --mtime SECS   mkfs: give every file this mtime (seconds since 1970);\n"
+    "                 default $SOURCE_DATE_EPOCH if set, else each file's own\n"
+    "  --fs littlefs|fat  mkfs: the format (default littlefs)\n"
+    "\n"
+    "mkfs --blocks defaults to 98, the partition of stock MicroPython on a\n"
+    "1 MiB ESP-01.  Dotfiles and .esp01ignore patterns are skipped; symlinks\n"
+    "are refused.\n";
+
+typedef struct fs_args {
+    const char *sub;
+    const char *pos[2];
+    int npos;
+    bool has_offset, has_blocks, force, has_mtime;
+    uint64_t offset, blocks, mtime;
+    const char *out;
+    const char *fs;
+} fs_args;
+
+static int usage_err(const char *fmt, const char *arg)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, arg);
+    return cli_usage_error("fs", "%s", msg);
+}
+
+static int parse_args(int argc, char **argv, fs_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = strcmp(s, "--offset") == 0 || strcmp(s, "--blocks") == 0 ||
+                     strcmp(s, "-o") == 0 || strcmp(s, "--mtime") == 0 ||
+                     strcmp(s, "--fs") == 0;
+        if (takes && !val)
+            return usage_err("%s needs a value", s);
+        if (strcmp(s, "--offset") == 0) {
+            if (!cli_parse_size(val, &a->offset))
+                return usage_err("bad --offset '%s'", val);
+            a->has_offset = true;
+            i++;
+        } else if (strcmp(s, "--blocks") == 0) {
+            if (!cli_parse_u64(val, &a->blocks) || a->blocks < 2 ||
+                a->blocks > 0x100000)
+                return usage_err("bad --blocks '%s' (2..1048576)", val);
+            a->has_blocks = true;
+            i++;
+        } else if (strcmp(s, "-o") == 0) {
+            a->out = val;
+            i++;
+        } else if (strcmp(s, "--mtime") == 0) {
+            if (!cli_parse_u64(val, &a->mtime) || a->mtime > 0x3ffffffffull)
+                return usage_err("bad --mtime '%s' (seconds since 1970)", val);
+            a->has_mtime = true;
+            i++;
+        } else if (strcmp(s, "--fs") == 0) {
+            a->fs = val;
+            i++;
+        } else if (strcmp(s, "--force") == 0) {
+            a->force = true;
+        } else if (s[0] == '-' && s[1]) {
+            return usage_err("unknown option '%s'", s);
+        } else if (!a->sub) {
+            a->sub = s;
+        } else if (a->npos < 2) {
+            a->pos[a->npos++] = s;
+        } else {
+            return usage_err("unexpected argument '%s'", s);
+        }
+    }
+    return 0;
+}
+
+/* The partition inside a loaded file. */
+typedef struct part {
+    uint8_t *file;
+    size_t file_len;
+    const uint8_t *buf;
+    size_t len;
+    size_t offset;
+    esp01_fs_kind kind;
+} part;
+
+/*
+ * A firmware file or flash dump (starting with the 0xE9 image magic): the
+ * filesystem ends 20 KiB before the end of the chip, so look at sector
+ * boundaries for a littlefs superblock whose block count reaches exactly
+ * there for some chip size.
+ */
+static bool scan_flash(part *p)
+{
+    static const uint32_t chips[] = {512u << 10, 1u << 20, 2u << 20,
+                                     4u << 20, 8u << 20, 16u << 20};
+    for (size_t off = ESP01_SECTOR; off + 2 * ESP01_SECTOR <= p->file_len;
+         off += ESP01_SECTOR) {
+        esp01_lfs_super sb;
+        if (esp01_lfs_probe(p->file + off, p->file_len - off, &sb, NULL) < 0)
+            continue;
+        uint64_t end = off + (uint64_t)sb.block_count * sb.block_size;
+        for (size_t c = 0; c < sizeof chips / sizeof chips[0]; c++)
+            if (end == chips[c] - ESP01_SDK_RESERVED) {
+                p->offset = off;
+                p->buf = p->file + off;
+                p->len = (size_t)(sb.block_count * sb.block_size);
+                p->kind = ESP01_FS_LITTLEFS;
+                return true;
+            }
+    }
+    return false;
+}
+
+static int load_part(const char *path, const fs_args *a, part *p)
+{
+    memset(p, 0, sizeof *p);
+    esp01_err err;
+    int rc = esp01_read_file(path, IMAGE_MAX, &p->file, &p->file_len, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    if (a->has_offset || a->has_blocks) {
+        if (a->offset > p->file_len)
+            return cli_error("'%s' is %zu bytes; --offset %" PRIu64
+                             " is past its end",
+                             path, p->file_len, a->offset);
+        p->offset = (size_t)a->offset;
+        p->len = p->file_len - p->offset;
+        if (a->has_blocks) {
+            uint64_t want = a->blocks * ESP01_SECTOR;
+            if (want > p->len)
+                return cli_error("'%s' has %zu bytes from offset 0x%zx, less "
+                                 "than %" PRIu64 " blocks",
+                                 path, p->len, p->offset, a->blocks);
+            p->len = (size_t)want;
+        }
+        p->buf = p->file + p->offset;
+        p->kind = esp01_fs_detect(p->buf, p->len);
+        esp01_lfs_super sb;
+        if (p->kind == ESP01_FS_NONE &&
+            (rc = esp01_lfs_probe(p->buf, p->len, &sb, &err)) < 0 &&
+            rc != ESP01_E_NOTFOUND)
+            return cli_error("'%s' at offset 0x%zx: %s", path, p->offset,
+                             err.msg);
+        if (p->kind == ESP01_FS_NONE)
+            return cli_error("no littlefs or FAT filesystem at offset 0x%zx "
+                             "of '%s'", p->offset, path);
+        return 0;
+    }
+    p->buf = p->file;
+    p->len = p->file_len;
+    p->kind = esp01_fs_detect(p->buf, p->len);
+    if (p->kind != ESP01_FS_NONE)
+        return 0;
+    if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC && scan_flash(p))
+        return 0;
+    esp01_lfs_super sb;
+    rc = esp01_lfs_probe(p->buf, p->len, &sb, &err);
+    if (rc < 0 && rc != ESP01_E_NOTFOUND)
+        return cli_error("'%s': %s", path, err.msg);
+    if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC)
+        return cli_error("'%s' is a firmware image or flash dump, but no "
+                         "filesystem partition was found in it (give "
+                         "--offset and --blocks)", path);
+    return cli_error("'%s' holds no littlefs or FAT filesystem (blank or "
+                     "damaged? try 'esp01 fs check')", path);
+}
+
+static void free_part(part *p) { free(p->file); }
+
+/* "" for the root; leading and trailing slashes dropped. */
+static const char *norm_path(const char *in, char *buf, size_t n)
+{
+    while (*in == '/')
+        in++;
+    snprintf(buf, n, "%s", in);
+    size_t len = strlen(buf);
+    while (len > 0 && buf[len - 1] == '/')
+        buf[--len] = '\0';
+    return buf;
+}
+
+static bool is_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 0)
+        return true;
+    return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static void format_mtime(const esp01_entry *e, char *out, size_t n)
+{
+    if (!e->has_mtime) {
+        snprintf(out, n, "%-19s", "-");
+        return;
+    }
+    time_t t = (time_t)(e->mtime_ns / 1000000000ull);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(out, n, "%-19s", "?");
+}
+
+static int read_tree(const part *p, esp01_tree *t)
+{
+    esp01_err err;
+    esp01_tree_init(t);
+    int rc = esp01_fs_read(p->buf, p->len, t, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    rc = esp01_tree_normalize(t, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    return 0;
+}
+
+static int do_ls(const part *p, const char *where, bool recursive)
+{
+    esp01_tree t;
+    if (read_tree(p, &t) != 0) {
+        esp01_tree_free(&t);
+        return EXIT_FAIL;
+    }
+    char dir[ESP01_PATH_MAX + 1];
+    norm_path(where ? where : "", dir, sizeof dir);
+    const esp01_entry *self = dir[0] ? esp01_tree_find(&t, dir) : NULL;
+    if (dir[0] && !self) {
+        esp01_tree_free(&t);
+        return cli_error("no '%s' in the image", dir);
+    }
+    size_t shown = 0;
+    for (size_t i = 0; i < t.count; i++) {
+        const esp01_entry *e = &t.entries[i];
+        bool match;
+        if (self && self->type == ESP01_ENTRY_FILE)
+            match = e == self;
+        else
+            match = is_under(e->path, dir) &&
+                    (recursive ||
+                     !strchr(e->path + strlen(dir) + (dir[0] ? 1 : 0), '/'));
+        if (!match)
+            continue;
+        char when[32];
+        format_mtime(e, when, sizeof when);
+        const char *name = recursive || e == self
+                               ? e->path
+                               : e->path + strlen(dir) + (dir[0] ? 1 : 0);
+        if (e->type == ESP01_ENTRY_DIR)
+            printf("%10s  %s  %s/\n", "-", when, name);
+        else
+            printf("%10zu  %s  %s\n", e->size, when, name);
+        shown++;
+    }
+    if (recursive) {
+        size_t files = 0, dirs = 0, bytes = 0;
+        for (size_t i = 0; i < t.count; i++)
+            if (is_under(t.entries[i].path, dir) || &t.entries[i] == self) {
+                if (t.entries[i].type == ESP01_ENTRY_DIR)
+                    dirs++;
+                else
+                    files++;
+                bytes += t.entries[i].size;
+            }
+        printf("%zu file%s, %zu director%s, %zu bytes\n", files,
+               files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies", bytes);
+    }
+    (void)shown;
+    esp01_tree_free(&t);
+    return EXIT_OK;
+}
+
+static int do_cat(const part *p, const char *path)
+{
+    esp01_tree t;
+    if (read_tree(p, &t) != 0) {
+        esp01_tree_free(&t);
+        return EXIT_FAIL;
+    }
+    char name[ESP01_PATH_MAX + 1];
+    norm_path(path, name, sizeof name);
+    const esp01_entry *e = esp01_tree_find(&t, name);
+    int rc = EXIT_OK;
+    if (!e)
+        rc = cli_error("no '%s' in the image", name);
+    else if (e->type == ESP01_ENTRY_DIR)
+        rc = cli_error("'%s' is a directory", name);
+    else if (e->size && fwrite(e->data, 1, e->size, stdout) != e->size)
+        rc = cli_error("cannot write to stdout: %s", strerror(errno));
+    if (fflush(stdout) != 0 && rc == EXIT_OK)
+        rc = cli_error("cannot write to stdout: %s", strerror(errno));
+    esp01_tree_free(&t);
+    return rc;
+}
+
+static void print_problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("problem: %s\n", msg);
+}
+
+static int do_check(const part *p, const char *path)
+{
+    if (p->kind != ESP01_FS_LITTLEFS)
+        return cli_error("checking %s partitions is not supported by this "
+                         "build", esp01_fs_name(p->kind));
+    esp01_err err;
+    int n = esp01_lfs_check(p->buf, p->len, print_problem, NULL, &err);
+    if (n < 0)
+        return cli_lib_error(n, &err);
+    /* Reading every file catches what the structural walk cannot. */
+    esp01_tree t = ESP01_TREE_INIT;
+    int rc = esp01_lfs_read(p->buf, p->len, &t, &err);
+    if (rc < 0 && n == 0) {
+        printf("problem: %s\n", err.msg);
+        n++;
+    }
+    esp01_tree_free(&t);
+    if (n > 0) {
+        fflush(stdout);
+        return cli_error("'%s': %d problem%s found", path, n, n == 1 ? "" : "s");
+    }
+    esp01_fs_usage u;
+    rc = esp01_lfs_usage(p->buf, p->len, &u, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    printf("%s: littlefs clean (%u of %u blocks used)\n", path,
+           (unsigned)u.blocks_used, (unsigned)u.blocks_total);
+    return EXIT_OK;
+}
+
+static int do_df(const part *p, const char *path)
+{
+    if (p->kind != ESP01_FS_LITTLEFS)
+        return cli_error("df on %s partitions is not supported by this build",
+                         esp01_fs_name(p->kind));
+    esp01_err err;
+    esp01_fs_usage u;
+    int rc = esp01_lfs_usage(p->buf, p->len, &u, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    esp01_tree t;
+    if (read_tree(p, &t) != 0) {
+        esp01_tree_free(&t);
+        return EXIT_FAIL;
+    }
+    size_t files = 0, dirs = 0;
+    for (size_t i = 0; i < t.count; i++) {
+        if (t.entries[i].type == ESP01_ENTRY_DIR)
+            dirs++;
+        else
+            files++;
+    }
+    printf("%s: littlefs at offset 0x%zx, %u blocks of %u bytes\n", path,
+           p->offset, (unsigned)u.blocks_total, (unsigned)u.block_size);
+    printf("  used %6u blocks %8" PRIu64 " bytes\n", (unsigned)u.blocks_used,
+           (uint64_t)u.blocks_used * u.block_size);
+    printf("  free %6u blocks %8" PRIu64 " bytes\n",
+           (unsigned)(u.blocks_total - u.blocks_used),
+           (uint64_t)(u.blocks_total - u.blocks_used) * u.block_size);
+    printf("  %zu file%s, %zu director%s, %zu bytes of file data\n", files,
+           files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies",
+           esp01_tree_bytes(&t));
+    esp01_tree_free(&t);
+    return EXIT_OK;
+}
+
+/* ---- extract ---- */
+
+/* Open directory `name` inside dirfd without following a symlink. */
+static int open_subdir(int dirfd, const char *name, bool create)
+{
+    if (create && mkdirat(dirfd, name, 0777) < 0 && errno != EEXIST)
+        return -1;
+    return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Open the directory that holds `path` (relative to rootfd), creating
+ * missing parents when `create`; *leaf gets the last component.  Returns
+ * an fd, or -1 with errno (ENOENT when !create and a parent is missing).
+ */
+static int open_parent(int rootfd, char *path, bool create, const char **leaf)
+{
+    int fd = dup(rootfd);
+    char *p = path;
+    for (;;) {
+        char *slash = strchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        int next = fd < 0 ? -1 : open_subdir(fd, p, create);
+        int e = errno;
+        *slash = '/';
+        if (fd >= 0)
+            close(fd);
+        if (next < 0) {
+            errno = e;
+            return -1;
+        }
+        fd = next;
+        p = slash + 1;
+    }
+    *leaf = p;
+    return fd;
+}
+
+static int write_one(int dirfd, const char *leaf, const esp01_entry *e,
+                     bool force, const char *path)
+{
+    struct stat st;
+    if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISLNK(st.st_mode))
+            return cli_error("'%s' in the destination is a symlink; not "
+                             "following it", path);
+        if (S_ISDIR(st.st_mode))
+            return cli_error("'%s' in the destination is a directory", path);
+        if (!force)
+            return cli_error("'%s' already exists (use --force to overwrite)",
+                             path);
+    }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, ".esp01-extract-%ld", (long)getpid());
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                    O_CLOEXEC, 0666);
+    if (fd < 0)
+        return cli_error("cannot create '%s': %s", path, strerror(errno));
+    size_t off = 0;
+    while (off < e->size) {
+        ssize_t n = write(fd, e->data + off, e->size - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = errno;
+            close(fd);
+            unlinkat(dirfd, tmp, 0);
+            return cli_error("cannot write '%s': %s", path, strerror(err));
+        }
+        off += (size_t)n;
+    }
+    if (e->has_mtime) {
+        struct timespec ts[2];
+        ts[0].tv_sec = ts[1].tv_sec = (time_t)(e->mtime_ns / 1000000000ull);
+        ts[0].tv_nsec = ts[1].tv_nsec = (long)(e->mtime_ns % 1000000000ull);
+        futimens(fd, ts);
+    }
+    if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, leaf) < 0) {
+        int err = errno;
+        unlinkat(dirfd, tmp, 0);
+        return cli_error("cannot write '%s': %s", path, strerror(err));
+    }
+    return EXIT_OK;
+}
+
+static int do_extract(const part *p, const char *dest, bool force)
+{
+    esp01_tree t;
+    if (read_tree(p, &t) != 0) {
+        esp01_tree_free(&t);
+        return EXIT_FAIL;
+    }
+    int rc = EXIT_OK;
+    if (mkdir(dest, 0777) < 0 && errno != EEXIST) {
+        rc = cli_error("cannot create '%s': %s", dest, strerror(errno));
+        goto out;
+    }
+    int root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) {
+        rc = cli_error("cannot open '%s': %s", dest, strerror(errno));
+        goto out;
+    }
+    /* First pass: refuse before writing anything if a file would be
+       overwritten or a symlink is in the way. */
+    for (size_t i = 0; i < t.count && rc == EXIT_OK; i++) {
+        const esp01_entry *e = &t.entries[i];
+        char path[ESP01_PATH_MAX + 1];
+        snprintf(path, sizeof path, "%s", e->path);
+        const char *leaf;
+        int fd = open_parent(root, path, false, &leaf);
+        if (fd < 0) {
+            if (errno == ENOENT)
+                continue;
+            rc = errno == ELOOP || errno == ENOTDIR
+                     ? cli_error("'%s': a parent in the destination is a "
+                                 "symlink or a file; not following it",
+                                 e->path)
+                     : cli_error("cannot open '%s': %s", e->path,
+                                 strerror(errno));
+            break;
+        }
+        struct stat st;
+        if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (S_ISLNK(st.st_mode))
+                rc = cli_error("'%s' in the destination is a symlink; not "
+                               "following it", e->path);
+            else if (e->type == ESP01_ENTRY_DIR && !S_ISDIR(st.st_mode))
+                rc = cli_error("'%s' in the destination is not a directory",
+                               e->path);
+            else if (e->type == ESP01_ENTRY_FILE && S_ISDIR(st.st_mode))
+                rc = cli_error("'%s' in the destination is a directory",
+                               e->path);
+            else if (e->type == ESP01_ENTRY_FILE && !force)
+                rc = cli_error("'%s' already exists (use --force to "
+                               "overwrite)", e->path);
+        }
+        close(fd);
+    }
+    size_t files = 0, dirs = 0;
+    for (size_t i = 0; i < t.count && rc == EXIT_OK; i++) {
+        const esp01_entry *e = &t.entries[i];
+        char path[ESP01_PATH_MAX + 1];
+        snprintf(path, sizeof path, "%s", e->path);
+        const char *leaf;
+        int fd = open_parent(root, path, true, &leaf);
+        if (fd < 0) {
+            rc = cli_error("cannot create the directory of '%s': %s", e->path,
+                           strerror(errno));
+            break;
+        }
+        if (e->type == ESP01_ENTRY_DIR) {
+            int sub = open_subdir(fd, leaf, true);
+            if (sub < 0)
+                rc = cli_error("cannot create '%s': %s", e->path,
+                               strerror(errno));
+            else
+                close(sub);
+            dirs++;
+        } else {
+            rc = write_one(fd, leaf, e, force, e->path);
+            files++;
+        }
+        close(fd);
+    }
+    close(root);
+    if (rc == EXIT_OK)
+        printf("extracted %zu file%s and %zu director%s into %s\n", files,
+               files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies", dest);
+out:
+    esp01_tree_free(&t);
+    return rc;
+}
+
+/* ---- mkfs ---- */
+
+static int do_mkfs(const fs_args *a)
+{
+    const char *src = a->pos[0];
+    if (!a->out)
+        return cli_usage_error("fs", "mkfs needs -o OUTPUT");
+    esp01_fs_kind kind = ESP01_FS_LITTLEFS;
+    if (a->fs && strcmp(a->fs, "fat") == 0)
+        kind = ESP01_FS_FAT;
+    else if (a->fs && strcmp(a->fs, "littlefs") != 0)
+        return cli_usage_error("fs", "--fs must be littlefs or fat, not '%s'",
+                               a->fs);
+    uint32_t blocks = a->has_blocks ? (uint32_t)a->blocks : 98;
+    uint64_t mtime = a->mtime;
+    bool fixed_mtime = a->has_mtime;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!fixed_mtime && sde && *sde) {
+        if (!cli_parse_u64(sde, &mtime) || mtime > 0x3ffffffffull)
+            return cli_error("SOURCE_DATE_EPOCH '%s' is not a number of "
+                             "seconds", sde);
+        fixed_mtime = true;
+    }
+    esp01_err err;
+    esp01_tree t = ESP01_TREE_INIT;
+    esp01_hostdir_options opt;
+    esp01_hostdir_defaults(&opt);
+    int rc = esp01_hostdir_load(&t, src, "", &opt, &err);
+    if (rc < 0) {
+        esp01_tree_free(&t);
+        return cli_lib_error(rc, &err);
+    }
+    for (size_t i = 0; i < t.count; i++)
+        if (t.entries[i].type == ESP01_ENTRY_FILE && fixed_mtime) {
+            t.entries[i].has_mtime = true;
+            t.entries[i].mtime_ns = mtime * 1000000000ull;
+        }
+    size_t len = (size_t)blocks * ESP01_SECTOR;
+    uint8_t *img = malloc(len);
+    if (!img) {
+        esp01_tree_free(&t);
+        return cli_error("out of memory for a %u-block image", (unsigned)blocks);
+    }
+    esp01_fs_usage u = {0};
+    rc = esp01_fs_write(kind, &t, blocks, img, len, &u, &err);
+    if (rc == 0)
+        rc = esp01_write_file_atomic(a->out, img, len, &err);
+    int ret = EXIT_OK;
+    if (rc < 0) {
+        ret = cli_lib_error(rc, &err);
+    } else {
+        size_t files = 0;
+        for (size_t i = 0; i < t.count; i++)
+            files += t.entries[i].type == ESP01_ENTRY_FILE;
+        printf("%s: %s, %u blocks of 4096 bytes; %zu file%s, %zu bytes; "
+               "%u blocks used, %u free\n",
+               a->out, esp01_fs_name(kind), (unsigned)blocks, files,
+               files == 1 ? "" : "s", esp01_tree_bytes(&t),
+               (unsigned)u.blocks_used,
+               (unsigned)(u.blocks_total - u.blocks_used));
+    }
+    free(img);
+    esp01_tree_free(&t);
+    return ret;
+}
+
+int cmd_fs(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(fs_help, stdout);
+            return EXIT_OK;
+        }
+    fs_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (!a.sub)
+        return cli_usage_error("fs", "which fs command? (ls, tree, cat, "
+                                     "extract, check, df, mkfs)");
+    static const struct {
+        const char *name;
+        int min, max;
+    } subs[] = {{"ls", 1, 2},    {"tree", 1, 2}, {"cat", 2, 2},
+                {"extract", 2, 2}, {"check", 1, 1}, {"df", 1, 1},
+                {"mkfs", 1, 1}};
+    size_t k = 0;
+    while (k < sizeof subs / sizeof subs[0] && strcmp(subs[k].name, a.sub))
+        k++;
+    if (k == sizeof subs / sizeof subs[0])
+        return usage_err("'%s' is not an fs command", a.sub);
+    if (a.npos < subs[k].min || a.npos > subs[k].max)
+        return cli_usage_error("fs", "%s takes %s", a.sub,
+                               subs[k].min == subs[k].max && subs[k].min == 1
+                                   ? (strcmp(a.sub, "mkfs") ? "IMAGE"
+                                                            : "DIR -o OUTPUT")
+                               : strcmp(a.sub, "cat") == 0 ? "IMAGE PATH"
+                               : strcmp(a.sub, "extract") == 0 ? "IMAGE DIR"
+                                                               : "IMAGE [PATH]");
+    if (strcmp(a.sub, "mkfs") == 0)
+        return do_mkfs(&a);
+    if (a.force && strcmp(a.sub, "extract") != 0)
+        return usage_err("--force only applies to extract%s", "");
+    part p;
+    rc = load_part(a.pos[0], &a, &p);
+    if (rc == 0) {
+        if (strcmp(a.sub, "ls") == 0)
+            rc = do_ls(&p, a.pos[1], false);
+        else if (strcmp(a.sub, "tree") == 0)
+            rc = do_ls(&p, a.pos[1], true);
+        else if (strcmp(a.sub, "cat") == 0)
+            rc = do_cat(&p, a.pos[1]);
+        else if (strcmp(a.sub, "extract") == 0)
+            rc = do_extract(&p, a.pos[1], a.force);
+        else if (strcmp(a.sub, "check") == 0)
+            rc = do_check(&p, a.pos[0]);
+        else
+            rc = do_df(&p, a.pos[0]);
+    }
+    free_part(&p);
+    return rc;
+}

@@ -1,0 +1,62 @@
+#include "esp01/fs.h"
+
+#include <string.h>
+
+#include "esp01/littlefs.h"
+
+esp01_fs_kind esp01_fs_detect(const uint8_t *buf, size_t len)
+{
+    esp01_lfs_super sb;
+    if (esp01_lfs_probe(buf, len, &sb, NULL) == 0)
+        return ESP01_FS_LITTLEFS;
+    /* FAT boot sector: jump instruction and the 0x55AA signature. */
+    if (len >= 512 && (buf[0] == 0xEB || buf[0] == 0xE9) && buf[510] == 0x55 &&
+        buf[511] == 0xAA)
+        return ESP01_FS_FAT;
+    return ESP01_FS_NONE;
+}
+
+const char *esp01_fs_name(esp01_fs_kind kind)
+{
+    switch (kind) {
+    case ESP01_FS_LITTLEFS:
+        return "littlefs";
+    case ESP01_FS_FAT:
+        return "fat";
+    case ESP01_FS_NONE:
+        break;
+    }
+    return "none";
+}
+
+int esp01_fs_write(esp01_fs_kind kind, const esp01_tree *tree,
+                   uint32_t block_count, uint8_t *out, size_t out_len,
+                   esp01_fs_usage *usage, esp01_err *err)
+{
+    if (kind == ESP01_FS_LITTLEFS) {
+        esp01_lfs_config cfg;
+        esp01_lfs_config_micropython(&cfg, block_count);
+        return esp01_lfs_write(&cfg, tree, out, out_len, usage, err);
+    }
+    if (kind == ESP01_FS_FAT)
+        return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                          "FAT partitions are not supported by this build");
+    return esp01_fail(err, ESP01_E_INVAL, "no filesystem format chosen");
+}
+
+int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,
+                  esp01_err *err)
+{
+    switch (esp01_fs_detect(buf, len)) {
+    case ESP01_FS_LITTLEFS:
+        return esp01_lfs_read(buf, len, out, err);
+    case ESP01_FS_FAT:
+        return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                          "FAT partitions are not supported by this build");
+    case ESP01_FS_NONE:
+        break;
+    }
+    return esp01_fail(err, ESP01_E_FORMAT,
+                      "no littlefs or FAT filesystem found (blank or damaged "
+                      "partition?)");
+}

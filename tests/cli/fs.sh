@@ -1,0 +1,160 @@
+# esp01 fs: every subcommand against MicroPython's own images, images we
+# make, crafted hostile images, and extraction into hostile destinations.
+. "$(dirname "$0")/../lib.sh"
+
+FX=$SHARED/fixtures/fs
+PROJ=$FX/lfs2-esp01-project.img
+MANY=$FX/lfs2-2m-many.img
+
+# --- help and usage errors ---
+expect_ok "fs --help" "$ESP01" fs --help
+check "fs --help lists extract and mkfs" grep -q "extract IMAGE DIR" "$TMP/out"
+expect_ok "help fs" "$ESP01" help fs
+expect_fail "fs without a command" 2 "which fs command" "$ESP01" fs
+expect_fail "fs unknown command" 2 "not an fs command" "$ESP01" fs frobnicate "$PROJ"
+expect_fail "fs cat without PATH" 2 "cat takes IMAGE PATH" "$ESP01" fs cat "$PROJ"
+expect_fail "fs bad --blocks" 2 "bad --blocks" "$ESP01" fs ls "$PROJ" --blocks lots
+expect_fail "fs unknown option" 2 "unknown option '--frob'" "$ESP01" fs ls "$PROJ" --frob
+expect_fail "fs --force outside extract" 2 "only applies to extract" "$ESP01" fs ls "$PROJ" --force
+
+# --- reading MicroPython's images: manifest.json, exactly ---
+if command -v node >/dev/null; then
+    for img in lfs2-esp01-fresh.img lfs2-esp01-project.img lfs2-2m-many.img; do
+        node -e '
+            const m = require(process.argv[1]);
+            const f = m.find(x => x.image === process.argv[2]);
+            const rows = f.entries.map(e => e.type === "dir"
+                ? `${e.path}\tdir\t-\t-` : `${e.path}\tfile\t${e.size}\t${e.sha256}`);
+            rows.sort((a, b) => Buffer.compare(Buffer.from(a.split("\t")[0]), Buffer.from(b.split("\t")[0])));
+            console.log(rows.join("\n"));' "$FX/manifest.json" "$img" >"$TMP/want.tsv"
+        "$TOOLS/lfs_dump" "$FX/$img" >"$TMP/got.tsv"
+        check "$img matches manifest.json" cmp -s "$TMP/want.tsv" "$TMP/got.tsv"
+        check "$img manifest is not empty" test -s "$TMP/want.tsv"
+    done
+else
+    skip "fixtures match manifest.json" "node is not installed"
+fi
+
+# --- ls / tree / cat / df / check on the fixtures ---
+expect_ok "ls root" "$ESP01" fs ls "$PROJ"
+check "ls shows boot.py and lib/" grep -q "boot.py" "$TMP/out"
+check "ls marks directories" grep -q " lib/$" "$TMP/out"
+check "ls root is one level" test "$(grep -c wifitools "$TMP/out")" -eq 0
+expect_ok "ls a directory" "$ESP01" fs ls "$PROJ" /lib
+check "ls lib shows wifitools.py 3000" grep -Eq "^ +3000 .* wifitools.py$" "$TMP/out"
+expect_ok "tree" "$ESP01" fs tree "$PROJ"
+check "tree lists nested file" grep -q "lib/empty.py" "$TMP/out"
+check "tree summary" grep -q "^5 files, 1 directory, 8748 bytes$" "$TMP/out"
+check "mtime shown as MicroPython stored it" grep -q "2026-11-23" "$TMP/out"
+"$ESP01" fs cat "$PROJ" lib/wifitools.py >"$TMP/w.py"
+check "cat bytes match manifest sha256" test "$(sha256sum <"$TMP/w.py" | cut -d' ' -f1)" = 5d6845ec63eaad1ddc2248b8435f4fe974c6bc9bfd364f95bf415b45c6b6c7f0
+"$ESP01" fs cat "$MANY" data/deep/er/big.bin >"$TMP/big.bin"
+check "cat 150000-byte CTZ file" test "$(sha256sum <"$TMP/big.bin" | cut -d' ' -f1)" = f6fb09ee6c02c9176c0f538b2a73438ee718ef4f9c241f084f12efeb742b9b57
+expect_fail "cat missing file" 1 "^esp01: no 'nope.py' in the image$" "$ESP01" fs cat "$PROJ" nope.py
+expect_fail "cat a directory" 1 "'lib' is a directory" "$ESP01" fs cat "$PROJ" lib
+expect_fail "ls missing path" 1 "no 'x/y' in the image" "$ESP01" fs ls "$PROJ" x/y
+for img in lfs2-esp01-fresh.img lfs2-esp01-project.img lfs2-2m-many.img; do
+    expect_ok "check $img clean" "$ESP01" fs check "$FX/$img"
+    check "check $img says clean" grep -q "littlefs clean" "$TMP/out"
+done
+expect_ok "df" "$ESP01" fs df "$PROJ"
+check "df total is the superblock's 98 blocks" grep -q "98 blocks of 4096 bytes" "$TMP/out"
+used=$(sed -n 's/^ *used *\([0-9]*\) blocks.*/\1/p' "$TMP/out")
+free=$(sed -n 's/^ *free *\([0-9]*\) blocks.*/\1/p' "$TMP/out")
+check "df used + free = 98" test "$((used + free))" -eq 98
+# MicroPython's statvfs reported 98 - 89 used for this image.
+check "df used no more than MicroPython's statvfs" test "$used" -le 9
+
+# --- bad input ---
+expect_fail "missing image" 1 "cannot open '$TMP/none.img'" "$ESP01" fs ls "$TMP/none.img"
+head -c 409600 /dev/zero | tr '\0' '\377' >"$TMP/blank.img"
+expect_fail "blank image" 1 "holds no littlefs or FAT" "$ESP01" fs ls "$TMP/blank.img"
+head -c 81920 "$PROJ" >"$TMP/short.img"
+expect_fail "truncated image" 1 "says 98 blocks.*81920 bytes" "$ESP01" fs tree "$TMP/short.img"
+for k in cycle badcrc ctzpast dotdot slash; do "$TOOLS/lfs_craft" $k "$TMP/$k.img"; done
+expect_fail "check: cycle" 1 "problems? found" "$ESP01" fs check "$TMP/cycle.img"
+check "check: cycle reported" grep -q "^problem: metadata list loops back to pair {1, 0}" "$TMP/out"
+expect_fail "check: bad CRC" 1 "1 problem found" "$ESP01" fs check "$TMP/badcrc.img"
+check "check: bad CRC reported" grep -q "^problem: block 1: commit at offset [0-9]* has a bad CRC" "$TMP/out"
+expect_fail "check: CTZ past end" 1 "problem found" "$ESP01" fs check "$TMP/ctzpast.img"
+check "check: CTZ reported" grep -q "CTZ pointer to block 999 is past the end" "$TMP/out"
+expect_fail "cat through a bad CTZ pointer" 1 "sub/big.bin.*block 999 is past the end" "$ESP01" fs cat "$TMP/ctzpast.img" sub/big.bin
+expect_fail "check: '..' name" 1 "problem found" "$ESP01" fs check "$TMP/dotdot.img"
+check "check: '..' reported" grep -q "bad name '..'" "$TMP/out"
+
+# --- whole-flash dumps and build outputs ---
+{ printf '\351'; head -c $((0x99000 - 1)) /dev/zero | tr '\0' '\377'; cat "$PROJ"; head -c 20480 /dev/zero | tr '\0' '\377'; } >"$TMP/flash.bin"
+expect_ok "ls finds the partition in a 1 MiB dump" "$ESP01" fs ls "$TMP/flash.bin"
+check "dump listing has main.py" grep -q "main.py" "$TMP/out"
+expect_ok "df on a dump" "$ESP01" fs df "$TMP/flash.bin"
+check "df reports the offset" grep -q "offset 0x99000" "$TMP/out"
+expect_ok "--offset/--blocks" "$ESP01" fs tree "$TMP/flash.bin" --offset 0x99000 --blocks 98
+check "--offset tree" grep -q "^5 files" "$TMP/out"
+expect_fail "--offset at no filesystem" 1 "no littlefs or FAT filesystem at offset 0x1000" "$ESP01" fs ls "$TMP/flash.bin" --offset 0x1000
+expect_fail "--blocks past the end" 1 "less than 300 blocks" "$ESP01" fs ls "$TMP/flash.bin" --offset 0x99000 --blocks 300
+{ printf '\351'; head -c $((0x100000 - 1)) /dev/zero | tr '\0' '\377'; } >"$TMP/nofs.bin"
+expect_fail "dump without a filesystem" 1 "no filesystem partition was found" "$ESP01" fs ls "$TMP/nofs.bin"
+
+# --- mkfs ---
+SRC=$TMP/src
+mkdir -p "$SRC/lib/deep" "$SRC/.git"
+printf 'print("hello")\n' >"$SRC/main.py"
+head -c 128 /dev/urandom >"$SRC/lib/inline128.bin"
+head -c 129 /dev/urandom >"$SRC/lib/ctz129.bin"
+head -c 150000 /dev/urandom >"$SRC/lib/deep/big.bin"
+: >"$SRC/empty.py"
+echo secret >"$SRC/.git/config"
+expect_ok "mkfs" "$ESP01" fs mkfs "$SRC" -o "$TMP/my.img" --blocks 98 --mtime 1700000000
+check "mkfs summary" grep -q "littlefs, 98 blocks of 4096 bytes; 5 files" "$TMP/out"
+check "mkfs image size" test "$(stat -c %s "$TMP/my.img")" -eq $((98 * 4096))
+expect_ok "check our image" "$ESP01" fs check "$TMP/my.img"
+expect_ok "tree our image" "$ESP01" fs tree "$TMP/my.img"
+check "dotfiles skipped" test "$(grep -c '\.git' "$TMP/out")" -eq 0
+check "--mtime recorded" grep -q "2023-11-14 22:13:20  lib/deep/big.bin" "$TMP/out"
+"$ESP01" fs cat "$TMP/my.img" lib/deep/big.bin >"$TMP/big.out"
+check "mkfs + cat large file" cmp -s "$TMP/big.out" "$SRC/lib/deep/big.bin"
+expect_ok "mkfs again" "$ESP01" fs mkfs "$SRC" -o "$TMP/my2.img" --blocks 98 --mtime 1700000000
+check "mkfs is deterministic" cmp -s "$TMP/my.img" "$TMP/my2.img"
+SOURCE_DATE_EPOCH=1700000000 "$ESP01" fs mkfs "$SRC" -o "$TMP/my3.img" --blocks 98 >/dev/null
+check "SOURCE_DATE_EPOCH gives the same image" cmp -s "$TMP/my.img" "$TMP/my3.img"
+expect_fail "mkfs without -o" 2 "mkfs needs -o" "$ESP01" fs mkfs "$SRC"
+expect_fail "mkfs too small" 1 "partition has 3" "$ESP01" fs mkfs "$SRC" -o "$TMP/small.img" --blocks 3
+check "failed mkfs leaves no output" test ! -e "$TMP/small.img"
+expect_fail "mkfs missing dir" 1 "$TMP/nodir" "$ESP01" fs mkfs "$TMP/nodir" -o "$TMP/x.img"
+mkdir -p "$TMP/lnk" && ln -s /etc/passwd "$TMP/lnk/passwd"
+expect_fail "mkfs refuses symlinks" 1 "passwd' is a symbolic link" "$ESP01" fs mkfs "$TMP/lnk" -o "$TMP/x.img"
+expect_fail "mkfs bad --fs" 2 "littlefs or fat" "$ESP01" fs mkfs "$SRC" -o "$TMP/x.img" --fs ntfs
+
+# MicroPython's files, written by us: same contents, no more blocks.
+expect_ok "extract fixture" "$ESP01" fs extract "$MANY" "$TMP/many"
+expect_ok "mkfs fixture files" "$ESP01" fs mkfs "$TMP/many" -o "$TMP/many.img" --blocks 250
+"$TOOLS/lfs_dump" "$MANY" >"$TMP/a.tsv"; "$TOOLS/lfs_dump" "$TMP/many.img" >"$TMP/b.tsv"
+check "rewritten fixture has the same files" cmp -s "$TMP/a.tsv" "$TMP/b.tsv"
+"$ESP01" fs df "$TMP/many.img" >"$TMP/df"
+used=$(sed -n 's/^ *used *\([0-9]*\) blocks.*/\1/p' "$TMP/df")
+check "density: <= MicroPython's 79 used blocks" test "$used" -le 79
+
+# --- extract and its safety ---
+expect_ok "extract" "$ESP01" fs extract "$TMP/my.img" "$TMP/out1"
+check "extract matches the source" diff -r -x .git "$SRC" "$TMP/out1"
+check "extract sets mtime" test "$(stat -c %Y "$TMP/out1/main.py")" -eq 1700000000
+echo changed >"$TMP/out1/main.py"
+expect_fail "extract will not overwrite" 1 "' already exists \(use --force to overwrite\)" "$ESP01" fs extract "$TMP/my.img" "$TMP/out1"
+check "refused extract left the file alone" grep -qx changed "$TMP/out1/main.py"
+expect_ok "extract --force" "$ESP01" fs extract "$TMP/my.img" "$TMP/out1" --force
+check "--force overwrote" cmp -s "$SRC/main.py" "$TMP/out1/main.py"
+mkdir -p "$TMP/out2" "$TMP/elsewhere"
+ln -s "$TMP/elsewhere" "$TMP/out2/lib"
+expect_fail "extract through a symlinked dir" 1 "symlink" "$ESP01" fs extract "$TMP/my.img" "$TMP/out2" --force
+check "nothing written through the symlink" test -z "$(ls -A "$TMP/elsewhere")"
+mkdir -p "$TMP/out3"
+echo keep >"$TMP/target"
+ln -s "$TMP/target" "$TMP/out3/main.py"
+expect_fail "extract onto a symlinked file" 1 "'main.py' in the destination is a symlink" "$ESP01" fs extract "$TMP/my.img" "$TMP/out3" --force
+check "symlink target untouched" grep -qx keep "$TMP/target"
+mkdir -p "$TMP/jail"
+expect_fail "extract refuses '..' names" 1 "named '\.\.': refused" "$ESP01" fs extract "$TMP/dotdot.img" "$TMP/jail/x"
+expect_fail "extract refuses '/' in names" 1 "named 'a/b': refused" "$ESP01" fs extract "$TMP/slash.img" "$TMP/jail/y"
+check "nothing escaped the destination" test -z "$(ls -A "$TMP/jail")"
+
+finish
