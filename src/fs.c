@@ -60,3 +60,15 @@ int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,
                       "no littlefs or FAT filesystem found (blank or damaged "
                       "partition?)");
 }
+
+uint32_t esp01_fs_file_blocks(esp01_fs_kind kind, size_t size)
+{
+    if (kind == ESP01_FS_LITTLEFS) {
+        esp01_lfs_config cfg;
+        /* Inline limit and CTZ layout do not depend on the block count. */
+        esp01_lfs_config_micropython(&cfg, 2);
+        return esp01_lfs_file_blocks(&cfg, size);
+    }
+    /* FAT on the 4 KiB-sector flash: one sector per cluster. */
+    return (uint32_t)((size + 4095) / 4096);
+}

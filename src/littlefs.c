@@ -1525,3 +1525,10 @@ out:
     free(c.linked);
     return rc < 0 ? rc : f.problems;
 }
+
+uint32_t esp01_lfs_file_blocks(const esp01_lfs_config *cfg, size_t size)
+{
+    if (size <= esp01_lfs_inline_max(cfg))
+        return 0;
+    return ctz_count(cfg->block_size, size);
+}

@@ -41,6 +41,13 @@ int esp01_fs_write(esp01_fs_kind kind, const esp01_tree *tree,
                    uint32_t block_count, uint8_t *out, size_t out_len,
                    esp01_fs_usage *usage, esp01_err *err);
 
+/*
+ * Blocks a file of `size` bytes takes in a partition of this format, as the
+ * device would allocate it (0 for littlefs files stored inline in their
+ * directory's metadata).  For the per-file budget report.
+ */
+uint32_t esp01_fs_file_blocks(esp01_fs_kind kind, size_t size);
+
 /* Read every entry of the partition in buf into `out` (an empty tree). */
 int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,
                   esp01_err *err);

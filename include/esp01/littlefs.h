@@ -65,6 +65,12 @@ void esp01_lfs_config_micropython(esp01_lfs_config *cfg, uint32_t block_count);
 uint32_t esp01_lfs_inline_max(const esp01_lfs_config *cfg);
 
 /*
+ * Blocks a file of `size` bytes occupies outside its directory's metadata:
+ * 0 when it is inline, else the length of its CTZ skip-list.
+ */
+uint32_t esp01_lfs_file_blocks(const esp01_lfs_config *cfg, size_t size);
+
+/*
  * Write `tree` as a littlefs partition into `out` (out_len must be exactly
  * cfg->block_count * cfg->block_size).  Parent directories missing from the
  * tree are created.  An entry with has_mtime gets user attribute 1 (8-byte

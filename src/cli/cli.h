@@ -39,6 +39,7 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_stderr_is_tty(void);
 
 /* Every subcommand, one per cmd_*.c. */
+int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+    {"build", cmd_build, "firmware + project folder -> one flash image"},
     {"help", cmd_help, "list commands, or show help for one"},
     {"version", cmd_version, "print the esp01 version"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},

@@ -1,0 +1,311 @@
+/*
+ * esp01 build PROJECT_DIR [--firmware FW.bin] [-o OUT.bin] ...
+ *
+ * Stock firmware + project folder -> one image that boots into the project.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "esp01/build.h"
+#include "esp01/fileio.h"
+#include "esp01/hostdir.h"
+
+static const char build_usage[] =
+    "usage: esp01 build PROJECT_DIR [--firmware FW.bin] [-o OUT.bin] [options]\n"
+    "\n"
+    "Make one flash image from a stock MicroPython ESP8266 firmware and a\n"
+    "project folder.  Every file in the folder goes to the same path on the\n"
+    "board's filesystem, so boot.py and main.py run at first power-up.\n"
+    "Dotfiles and patterns listed in PROJECT_DIR/.esp01ignore are skipped.\n"
+    "\n"
+    "  --firmware FW.bin   stock firmware (e.g. ESP8266_GENERIC-FLASH_1M-v1.22.1.bin);\n"
+    "                      without it, only the filesystem partition is built\n"
+    "  -o, --output FILE   where to write the image (default PROJECT.bin,\n"
+    "                      or PROJECT-fs.bin for a partition)\n"
+    "  --flash-size SIZE   512K|1M|2M|4M|8M|16M, the real chip size (default 1M)\n"
+    "  --flash-mode MODE   qio|qout|dio|dout (default dout: works on every ESP-01)\n"
+    "  --flash-freq FREQ   40m|26m|20m|80m (default 40m)\n"
+    "  --fs FS             littlefs|fat (default: what the firmware formats)\n"
+    "  --fs-only           write just the partition and say where it goes\n"
+    "  --variant V         without --firmware: 1m|generic (default: 1m for a\n"
+    "                      1 MiB chip, generic for 2 MiB and up)\n"
+    "  --mtime SECONDS     timestamp for every file (default: SOURCE_DATE_EPOCH\n"
+    "                      if set, else each file's own); for reproducible images\n"
+    "  --dry-run           report what would be written, write nothing\n"
+    "  -q, --quiet         no budget report\n";
+
+struct build_args {
+    const char *project;
+    const char *firmware;
+    const char *output;
+    bool dry_run;
+    bool quiet;
+    bool have_mtime;
+    uint64_t mtime_s;
+    bool variant_given;
+    esp01_build_options opt;
+};
+
+static int parse_args(int argc, char **argv, struct build_args *a)
+{
+    enum { O_FW = 256, O_SIZE, O_MODE, O_FREQ, O_FS, O_FSONLY, O_VARIANT,
+           O_MTIME, O_DRY };
+    static const struct option longopts[] = {
+        {"firmware", required_argument, NULL, O_FW},
+        {"output", required_argument, NULL, 'o'},
+        {"flash-size", required_argument, NULL, O_SIZE},
+        {"flash-mode", required_argument, NULL, O_MODE},
+        {"flash-freq", required_argument, NULL, O_FREQ},
+        {"fs", required_argument, NULL, O_FS},
+        {"fs-only", no_argument, NULL, O_FSONLY},
+        {"variant", required_argument, NULL, O_VARIANT},
+        {"mtime", required_argument, NULL, O_MTIME},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof *a);
+    esp01_build_defaults(&a->opt);
+    optind = 1;
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_FW: a->firmware = optarg; break;
+        case 'o': a->output = optarg; break;
+        case O_SIZE:
+            if (!cli_parse_size(optarg, &v) || v > UINT32_MAX ||
+                esp01_flash_size_code((uint32_t)v) < 0)
+                return cli_usage_error("build", "--flash-size '%s' is not one of "
+                                       "512K, 1M, 2M, 4M, 8M, 16M", optarg);
+            a->opt.chip_size = (uint32_t)v;
+            break;
+        case O_MODE:
+            if ((a->opt.flash_mode = esp01_flash_mode_parse(optarg)) < 0)
+                return cli_usage_error("build", "--flash-mode '%s' is not one of "
+                                       "qio, qout, dio, dout", optarg);
+            break;
+        case O_FREQ:
+            if ((a->opt.flash_freq = esp01_flash_freq_parse(optarg)) < 0)
+                return cli_usage_error("build", "--flash-freq '%s' is not one of "
+                                       "40m, 26m, 20m, 80m", optarg);
+            break;
+        case O_FS:
+            if (strcmp(optarg, "littlefs") == 0 || strcmp(optarg, "lfs") == 0)
+                a->opt.fs = ESP01_FS_LITTLEFS;
+            else if (strcmp(optarg, "fat") == 0)
+                a->opt.fs = ESP01_FS_FAT;
+            else
+                return cli_usage_error("build", "--fs '%s' is not littlefs or fat",
+                                       optarg);
+            break;
+        case O_FSONLY: a->opt.fs_only = true; break;
+        case O_VARIANT:
+            if (strcmp(optarg, "1m") == 0 || strcmp(optarg, "1M") == 0)
+                a->opt.variant = ESP01_VARIANT_1M;
+            else if (strcmp(optarg, "generic") == 0)
+                a->opt.variant = ESP01_VARIANT_GENERIC;
+            else
+                return cli_usage_error("build", "--variant '%s' is not 1m or generic",
+                                       optarg);
+            a->variant_given = true;
+            break;
+        case O_MTIME:
+            if (!cli_parse_u64(optarg, &a->mtime_s) || a->mtime_s > 0x3FFFFFFFFull)
+                return cli_usage_error("build", "--mtime '%s' is not seconds since 1970",
+                                       optarg);
+            a->have_mtime = true;
+            break;
+        case O_DRY: a->dry_run = true; break;
+        case 'q': a->quiet = true; break;
+        case 'h': fputs(build_usage, stdout); return -1;
+        case ':': return cli_usage_error("build", "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("build", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("build", optind >= argc ? "no PROJECT_DIR given"
+                                                       : "more than one PROJECT_DIR given");
+    a->project = argv[optind];
+    if (!a->have_mtime) {
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        if (sde && *sde) {
+            if (!cli_parse_u64(sde, &a->mtime_s) || a->mtime_s > 0x3FFFFFFFFull)
+                return cli_usage_error("build", "SOURCE_DATE_EPOCH '%s' is not "
+                                       "seconds since 1970", sde);
+            a->have_mtime = true;
+        }
+    }
+    if (!a->firmware && !a->variant_given)
+        a->opt.variant = a->opt.chip_size >= (2u << 20) ? ESP01_VARIANT_GENERIC
+                                                         : ESP01_VARIANT_1M;
+    return 0;
+}
+
+/* "blink" from "examples/blink/" for the default output name. */
+static void default_output(const char *project, bool partition, char *out,
+                           size_t n)
+{
+    size_t len = strlen(project);
+    while (len > 1 && project[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && project[start - 1] != '/')
+        start--;
+    const char *base = project + start;
+    size_t blen = len - start;
+    if (blen == 0 || (blen == 1 && base[0] == '.') ||
+        (blen == 2 && base[0] == '.' && base[1] == '.')) {
+        base = "project";
+        blen = 7;
+    }
+    snprintf(out, n, "%.*s%s.bin", (int)blen, base, partition ? "-fs" : "");
+}
+
+static const char *variant_name(esp01_variant v)
+{
+    switch (v) {
+    case ESP01_VARIANT_512K: return "ESP8266_GENERIC-FLASH_512K";
+    case ESP01_VARIANT_1M: return "ESP8266_GENERIC-FLASH_1M";
+    case ESP01_VARIANT_GENERIC: return "ESP8266_GENERIC";
+    case ESP01_VARIANT_2M_ROMFS: return "ESP8266_GENERIC-FLASH_2M_ROMFS";
+    default: return "unknown";
+    }
+}
+
+static void print_report(const struct build_args *a, const esp01_tree *tree,
+                         const esp01_build_result *r, const char *output)
+{
+    const esp01_layout *l = &r->layout;
+    if (r->have_firmware)
+        printf("firmware:   MicroPython %s, %s, %zu bytes\n",
+               r->firmware.version[0] ? r->firmware.version : "(version unknown)",
+               variant_name(r->firmware.variant), r->firmware.firmware_len);
+    else
+        printf("firmware:   none given: partition for %s firmware\n",
+               variant_name(a->opt.variant));
+    printf("target:     %u KiB flash, %s, %s\n", a->opt.chip_size / 1024,
+           esp01_flash_mode_name(a->opt.flash_mode),
+           esp01_flash_freq_name(a->opt.flash_freq));
+    printf("filesystem: %s at 0x%x, %u blocks of 4 KiB (ends 0x%x; SDK area 0x%x-0x%x)\n",
+           esp01_fs_name(r->fs), l->fs_start, l->fs_blocks,
+           l->fs_start + l->fs_blocks * ESP01_SECTOR, l->sdk_start, l->chip_size);
+    printf("\n%8s %6s  %s\n", "bytes", "blocks", "path");
+    size_t files = 0;
+    for (size_t i = 0; i < tree->count; i++) {
+        const esp01_entry *e = &tree->entries[i];
+        if (e->type == ESP01_ENTRY_DIR) {
+            printf("%8s %6s  %s/\n", "-", "-", e->path);
+            continue;
+        }
+        files++;
+        printf("%8zu %6u  %s\n", e->size, esp01_fs_file_blocks(r->fs, e->size),
+               e->path);
+    }
+    uint32_t free_blocks = r->usage.blocks_total - r->usage.blocks_used;
+    printf("\n%zu files, %zu bytes; filesystem %u of %u blocks used, %u KiB free\n",
+           files, esp01_tree_bytes(tree), r->usage.blocks_used,
+           r->usage.blocks_total, free_blocks * 4);
+    for (size_t i = 0; i < tree->count; i++) {
+        const esp01_entry *e = &tree->entries[i];
+        size_t n = strlen(e->path);
+        if (e->type == ESP01_ENTRY_FILE && n > 3 &&
+            strcmp(e->path + n - 3, ".py") == 0 && e->size > ESP01_PY_COMPILE_LIMIT)
+            cli_warn("%s is %zu bytes: too large to compile in the ESP8266's "
+                     "heap (about %u KiB at most); import will fail with "
+                     "MemoryError. Split it, or ship it as .mpy",
+                     e->path, e->size, ESP01_PY_COMPILE_LIMIT / 1024);
+    }
+    if (a->dry_run) {
+        printf("dry run: would write %s (%zu bytes) to flash at 0x%x\n", output,
+               r->image_len, r->write_offset);
+    } else if (r->write_offset == 0) {
+        printf("wrote %s (%zu bytes): write it at 0x0, e.g. esp01 flash %s\n",
+               output, r->image_len, output);
+    } else {
+        printf("wrote %s (%zu bytes): write it at 0x%x, e.g. esp01 flash %s --offset 0x%x\n",
+               output, r->image_len, r->write_offset, output, r->write_offset);
+        if (!r->have_firmware)
+            printf("needs %s firmware with %s at 0x0 (flashed with a %u KiB size header)\n",
+                   variant_name(a->opt.variant), esp01_fs_name(r->fs),
+                   a->opt.chip_size / 1024);
+    }
+}
+
+int cmd_build(int argc, char **argv)
+{
+    struct build_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+
+    esp01_err err = {0};
+    esp01_tree tree = ESP01_TREE_INIT;
+    uint8_t *fw = NULL;
+    size_t fw_len = 0;
+    esp01_build_result res;
+    memset(&res, 0, sizeof res);
+    int status = EXIT_FAIL;
+
+    esp01_hostdir_options hopt;
+    esp01_hostdir_defaults(&hopt);
+    rc = esp01_hostdir_load(&tree, a.project, "", &hopt, &err);
+    if (rc < 0) {
+        cli_lib_error(rc, &err);
+        goto out;
+    }
+    if (a.have_mtime)
+        for (size_t i = 0; i < tree.count; i++) {
+            tree.entries[i].has_mtime = tree.entries[i].type == ESP01_ENTRY_FILE;
+            tree.entries[i].mtime_ns = a.mtime_s * 1000000000ull;
+        }
+    if (!esp01_tree_find(&tree, "main.py") && !esp01_tree_find(&tree, "boot.py"))
+        cli_warn("'%s' has no boot.py or main.py: nothing will run at power-up",
+                 a.project);
+    if (a.firmware) {
+        rc = esp01_read_file(a.firmware, 16u << 20, &fw, &fw_len, &err);
+        if (rc < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+    }
+    rc = esp01_build(fw, fw_len, &tree, &a.opt, &res, &err);
+    if (rc < 0) {
+        if (a.firmware && (rc == ESP01_E_FORMAT || rc == ESP01_E_CHECKSUM))
+            cli_error("%s: %s", a.firmware, err.msg);
+        else
+            cli_lib_error(rc, &err);
+        goto out;
+    }
+    char defname[512];
+    const char *output = a.output;
+    if (!output) {
+        default_output(a.project, res.write_offset != 0, defname, sizeof defname);
+        output = defname;
+    }
+    /* The report lists files in image order; normalise our copy the same way. */
+    if (esp01_tree_normalize(&tree, &err) < 0) {
+        cli_lib_error(err.code, &err);
+        goto out;
+    }
+    if (!a.dry_run) {
+        rc = esp01_write_file_atomic(output, res.image, res.image_len, &err);
+        if (rc < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+    }
+    if (!a.quiet)
+        print_report(&a, &tree, &res, output);
+    status = EXIT_OK;
+out:
+    esp01_build_result_free(&res);
+    esp01_tree_free(&tree);
+    free(fw);
+    return status;
+}
