@@ -122,9 +122,12 @@ int esp01_write_file_atomic(const char *path, const uint8_t *data, size_t len,
             rc = esp01_fail(err, ESP01_E_IO, "cannot chmod '%s': %s", path,
                             strerror(errno));
     }
-    if (rc == 0 && fsync(fd) < 0)
-        rc = esp01_fail(err, ESP01_E_IO, "cannot sync '%s': %s", path,
-                        strerror(errno));
+    /*
+     * No fsync: what we write (images, extracted files) can be made again,
+     * and the rename already guarantees a reader sees the old file or the
+     * whole new one.  An fsync would cost ~10 ms per output here, more than
+     * building the image.
+     */
     if (close(fd) < 0 && rc == 0)
         rc = esp01_fail(err, ESP01_E_IO, "cannot close '%s': %s", path,
                         strerror(errno));
