@@ -178,6 +178,16 @@ static const char *variant_name(esp01_variant v)
     }
 }
 
+/* "512 KiB", "1 MiB", "16 MiB" */
+static const char *size_text(uint32_t bytes, char *buf, size_t n)
+{
+    if (bytes >= (1u << 20) && bytes % (1u << 20) == 0)
+        snprintf(buf, n, "%u MiB", bytes >> 20);
+    else
+        snprintf(buf, n, "%u KiB", bytes >> 10);
+    return buf;
+}
+
 static void print_report(const struct build_args *a, const esp01_tree *tree,
                          const esp01_build_result *r, const char *output)
 {
@@ -189,7 +199,9 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
     else
         printf("firmware:   none given: partition for %s firmware\n",
                variant_name(a->opt.variant));
-    printf("target:     %u KiB flash, %s, %s\n", a->opt.chip_size / 1024,
+    char sz[32];
+    printf("target:     %s flash, %s, %s\n",
+           size_text(a->opt.chip_size, sz, sizeof sz),
            esp01_flash_mode_name(a->opt.flash_mode),
            esp01_flash_freq_name(a->opt.flash_freq));
     printf("filesystem: %s at 0x%x, %u blocks of 4 KiB (ends 0x%x; SDK area 0x%x-0x%x)\n",
@@ -231,9 +243,9 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
         printf("wrote %s (%zu bytes): write it at 0x%x, e.g. esp01 flash %s --offset 0x%x\n",
                output, r->image_len, r->write_offset, output, r->write_offset);
         if (!r->have_firmware)
-            printf("needs %s firmware with %s at 0x0 (flashed with a %u KiB size header)\n",
-                   variant_name(a->opt.variant), esp01_fs_name(r->fs),
-                   a->opt.chip_size / 1024);
+            printf("the board needs %s firmware at 0x0, flashed for %s\n",
+                   variant_name(a->opt.variant),
+                   size_text(a->opt.chip_size, sz, sizeof sz));
     }
 }
 

@@ -83,7 +83,7 @@ check "--fs-only partition equals the image's" \
 
 expect_ok "no firmware: partition for the 1M variant" "$ESP01" build proj -o nofw.bin
 check "no firmware: 98 blocks" test "$(stat -c %s nofw.bin)" -eq $((98 * 4096))
-check "no firmware: says which firmware it needs" grep -q 'needs ESP8266_GENERIC-FLASH_1M' "$TMP/out"
+check "no firmware: says which firmware it needs" grep -q 'needs ESP8266_GENERIC-FLASH_1M firmware at 0x0, flashed for 1 MiB' "$TMP/out"
 
 expect_ok "--dry-run" "$ESP01" build proj --firmware fw1m.bin -o dry.bin --dry-run
 check "--dry-run writes nothing" test ! -e dry.bin
