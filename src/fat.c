@@ -1031,8 +1031,8 @@ static int claim_chain(walker *w, uint32_t first, uint32_t id,
                 return problem(w, "'%s': cluster chain loops back to cluster %u",
                                show(path), (unsigned)c);
             return problem(w, "'%s': cluster %u is also used by another file "
-                              "or directory (cross-linked)", show(path),
-                           (unsigned)c);
+                              "or directory (cross-link, or a directory "
+                              "loop)", show(path), (unsigned)c);
         }
         w->owner[c] = id;
         (*count)++;
