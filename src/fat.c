@@ -544,7 +544,8 @@ static int build_nodes(writer *w, const esp01_tree *tree, esp01_err *err)
         if ((rc = wnode_push(w, e->path, NULL, e, err)) < 0)
             return rc;
     }
-    qsort(w->nodes, w->count, sizeof *w->nodes, cmp_wnode);
+    if (w->count > 1)
+        qsort(w->nodes, w->count, sizeof *w->nodes, cmp_wnode);
     size_t original = w->count;
     for (size_t i = 0; i < original; i++) {
         const char *p = w->nodes[i].path;
@@ -567,7 +568,8 @@ static int build_nodes(writer *w, const esp01_tree *tree, esp01_err *err)
                 return rc;
         }
     }
-    qsort(w->nodes, w->count, sizeof *w->nodes, cmp_wnode);
+    if (w->count > 1)
+        qsort(w->nodes, w->count, sizeof *w->nodes, cmp_wnode);
     /* Drop repeats: implied directories found many times, or entries the
      * caller listed twice. */
     size_t out = 0;
