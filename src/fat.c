@@ -848,6 +848,13 @@ int esp01_fat_write(const esp01_tree *tree, uint32_t block_count, uint8_t *out,
         if (n->is_dir) {
             if ((rc = assign_names(&w, i, &n->dir_entries, err)) < 0)
                 goto done;
+            if (n->dir_entries + 2 > 65536) {
+                /* FatFs stops at 2 MiB of directory entries */
+                rc = esp01_fail(err, ESP01_E_NOSPACE,
+                                "'%s' needs %u directory entries, FAT allows "
+                                "65536", n->path, (unsigned)n->dir_entries + 2);
+                goto done;
+            }
             need = ((uint64_t)(n->dir_entries + 2) * DIRENT + csz - 1) / csz;
         } else {
             if (n->entry->size > 0xFFFFFFFFu) {
@@ -1164,6 +1171,16 @@ static bool name_is_safe(const char *name, size_t n)
     return memchr(name, '/', n) == NULL && memchr(name, '\0', n) == NULL;
 }
 
+/*
+ * A long name that cannot be used.  FatFs then falls back to the short name,
+ * so reading goes on; only check reports it.
+ */
+static void lfn_problem(walker *w, const char *dir, const char *what)
+{
+    if (w->checking)
+        problem(w, "'%s': %s", show(dir), what);
+}
+
 static void lfn_take(lfn_state *st, const uint8_t *d, walker *w,
                      const char *dir)
 {
@@ -1173,20 +1190,18 @@ static void lfn_take(lfn_state *st, const uint8_t *d, walker *w,
     bool last = d[0] & 0x40;
     if (last) {
         if (st->expect || st->valid)
-            problem(w, "'%s': long name entries without their short entry",
-                    show(dir));
+            lfn_problem(w, dir, "long name entries without their short entry");
         st->valid = false;
         st->expect = 0;
         if (ord == 0 || ord > 20) {
-            problem(w, "'%s': long name entry with bad sequence number %u",
-                    show(dir), ord);
+            lfn_problem(w, dir, "long name entry with a bad sequence number");
             return;
         }
         st->parts = ord;
         st->checksum = d[13];
         memset(st->units, 0, sizeof st->units);
     } else if (!st->expect || ord != st->expect || d[13] != st->checksum) {
-        problem(w, "'%s': long name entry out of sequence", show(dir));
+        lfn_problem(w, dir, "long name entry out of sequence");
         st->expect = 0;
         st->valid = false;
         return;
@@ -1282,8 +1297,8 @@ static int visit_entry(walker *w, const pending_dir *dir, const uint8_t *d,
     }
     bool use_lfn = lfn->valid && lfn->checksum == sfn_checksum(d);
     if ((lfn->valid || lfn->expect) && !use_lfn)
-        problem(w, "'%s': long name does not belong to the short entry that "
-                   "follows it", show(dir->path));
+        lfn_problem(w, dir->path, "long name does not belong to the short "
+                                  "entry that follows it");
     lfn->valid = false;
     lfn->expect = 0;
     if (attr & ATTR_VOLUME)

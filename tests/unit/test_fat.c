@@ -604,6 +604,31 @@ TEST(subdirectory_pointing_up_is_a_loop)
     free(img);
 }
 
+TEST(broken_long_name_falls_back_to_short_name)
+{
+    esp01_tree t = ESP01_TREE_INIT;
+    esp01_err e;
+    CHECK_EQ(esp01_tree_add_file(&t, "Long Name.txt", (const uint8_t *)"x", 1, &e), 0);
+    int rc;
+    esp01_fs_usage u;
+    uint8_t *img = write_tree(&t, 60, &rc, &u, &e);
+    CHECK_EQ(rc, 0);
+    uint8_t *lfn = (uint8_t *)root_entry(img, 0);
+    CHECK_EQ(lfn[11], 0x0F);
+    lfn[13] ^= 0xFF; /* checksum no longer matches the short entry */
+    esp01_tree back = ESP01_TREE_INIT;
+    CHECK_EQ(esp01_fat_read(img, 60 * 4096, &back, &e), 0);
+    CHECK_EQ(back.count, 1);
+    if (back.count == 1)
+        CHECK_STR(back.entries[0].path, "LONGNA~1.TXT");
+    struct issues is = {0, ""};
+    CHECK(esp01_fat_check(img, 60 * 4096, collect, &is, &e) >= 1);
+    CHECK(strstr(is.all, "long name") != NULL);
+    esp01_tree_free(&back);
+    esp01_tree_free(&t);
+    free(img);
+}
+
 int main(void)
 {
     RUN(fixture_matches_manifest);
@@ -617,5 +642,6 @@ int main(void)
     RUN(full_partition_and_overflow);
     RUN(check_finds_damage);
     RUN(subdirectory_pointing_up_is_a_loop);
+    RUN(broken_long_name_falls_back_to_short_name);
     CHECK_DONE();
 }
