@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "esp01/fat.h"
 #include "esp01/littlefs.h"
 
 esp01_fs_kind esp01_fs_detect(const uint8_t *buf, size_t len)
@@ -9,10 +10,15 @@ esp01_fs_kind esp01_fs_detect(const uint8_t *buf, size_t len)
     esp01_lfs_super sb;
     if (esp01_lfs_probe(buf, len, &sb, NULL) == 0)
         return ESP01_FS_LITTLEFS;
-    /* FAT boot sector: jump instruction and the 0x55AA signature. */
+    /* FAT boot sector: jump instruction, a sector size FAT allows, and the
+     * 0x55AA signature.  A damaged volume past that still counts as FAT so
+     * that the FAT reader can say what is wrong with it. */
     if (len >= 512 && (buf[0] == 0xEB || buf[0] == 0xE9) && buf[510] == 0x55 &&
-        buf[511] == 0xAA)
-        return ESP01_FS_FAT;
+        buf[511] == 0xAA) {
+        unsigned ss = (unsigned)buf[11] | (unsigned)buf[12] << 8;
+        if (ss == 512 || ss == 1024 || ss == 2048 || ss == 4096)
+            return ESP01_FS_FAT;
+    }
     return ESP01_FS_NONE;
 }
 
@@ -39,8 +45,7 @@ int esp01_fs_write(esp01_fs_kind kind, const esp01_tree *tree,
         return esp01_lfs_write(&cfg, tree, out, out_len, usage, err);
     }
     if (kind == ESP01_FS_FAT)
-        return esp01_fail(err, ESP01_E_UNSUPPORTED,
-                          "FAT partitions are not supported by this build");
+        return esp01_fat_write(tree, block_count, out, out_len, usage, err);
     return esp01_fail(err, ESP01_E_INVAL, "no filesystem format chosen");
 }
 
@@ -51,8 +56,7 @@ int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,
     case ESP01_FS_LITTLEFS:
         return esp01_lfs_read(buf, len, out, err);
     case ESP01_FS_FAT:
-        return esp01_fail(err, ESP01_E_UNSUPPORTED,
-                          "FAT partitions are not supported by this build");
+        return esp01_fat_read(buf, len, out, err);
     case ESP01_FS_NONE:
         break;
     }

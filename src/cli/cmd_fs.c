@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "esp01/fat.h"
 #include "esp01/fileio.h"
 #include "esp01/fs.h"
 #include "esp01/hostdir.h"
@@ -141,15 +142,27 @@ static bool scan_flash(part *p)
     for (size_t off = ESP01_SECTOR; off + 2 * ESP01_SECTOR <= p->file_len;
          off += ESP01_SECTOR) {
         esp01_lfs_super sb;
-        if (esp01_lfs_probe(p->file + off, p->file_len - off, &sb, NULL) < 0)
+        esp01_fat_geometry fat;
+        uint64_t end;
+        esp01_fs_kind kind;
+        if (esp01_lfs_probe(p->file + off, p->file_len - off, &sb, NULL) == 0) {
+            end = off + (uint64_t)sb.block_count * sb.block_size;
+            kind = ESP01_FS_LITTLEFS;
+        } else if (esp01_fat_geometry_read(p->file + off, p->file_len - off,
+                                           &fat, NULL) == 0 &&
+                   fat.sector_size == ESP01_SECTOR) {
+            /* older 2 MiB+ firmware formatted FAT there */
+            end = off + (uint64_t)fat.total_sectors * fat.sector_size;
+            kind = ESP01_FS_FAT;
+        } else {
             continue;
-        uint64_t end = off + (uint64_t)sb.block_count * sb.block_size;
+        }
         for (size_t c = 0; c < sizeof chips / sizeof chips[0]; c++)
             if (end == chips[c] - ESP01_SDK_RESERVED) {
                 p->offset = off;
                 p->buf = p->file + off;
-                p->len = (size_t)(sb.block_count * sb.block_size);
-                p->kind = ESP01_FS_LITTLEFS;
+                p->len = (size_t)(end - off);
+                p->kind = kind;
                 return true;
             }
     }
@@ -341,18 +354,25 @@ static void print_problem(void *ctx, const char *msg)
     printf("problem: %s\n", msg);
 }
 
+/* Blocks in use, as statvfs on the device counts them. */
+static int part_usage(const part *p, esp01_fs_usage *u, esp01_err *err)
+{
+    if (p->kind == ESP01_FS_FAT)
+        return esp01_fat_usage(p->buf, p->len, u, err);
+    return esp01_lfs_usage(p->buf, p->len, u, err);
+}
+
 static int do_check(const part *p, const char *path)
 {
-    if (p->kind != ESP01_FS_LITTLEFS)
-        return cli_error("checking %s partitions is not supported by this "
-                         "build", esp01_fs_name(p->kind));
     esp01_err err;
-    int n = esp01_lfs_check(p->buf, p->len, print_problem, NULL, &err);
+    int n = p->kind == ESP01_FS_FAT
+                ? esp01_fat_check(p->buf, p->len, print_problem, NULL, &err)
+                : esp01_lfs_check(p->buf, p->len, print_problem, NULL, &err);
     if (n < 0)
         return cli_lib_error(n, &err);
     /* Reading every file catches what the structural walk cannot. */
     esp01_tree t = ESP01_TREE_INIT;
-    int rc = esp01_lfs_read(p->buf, p->len, &t, &err);
+    int rc = esp01_fs_read(p->buf, p->len, &t, &err);
     if (rc < 0 && n == 0) {
         printf("problem: %s\n", err.msg);
         n++;
@@ -363,22 +383,20 @@ static int do_check(const part *p, const char *path)
         return cli_error("'%s': %d problem%s found", path, n, n == 1 ? "" : "s");
     }
     esp01_fs_usage u;
-    rc = esp01_lfs_usage(p->buf, p->len, &u, &err);
+    rc = part_usage(p, &u, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
-    printf("%s: littlefs clean (%u of %u blocks used)\n", path,
-           (unsigned)u.blocks_used, (unsigned)u.blocks_total);
+    printf("%s: %s clean (%u of %u %s used)\n", path, esp01_fs_name(p->kind),
+           (unsigned)u.blocks_used, (unsigned)u.blocks_total,
+           p->kind == ESP01_FS_FAT ? "clusters" : "blocks");
     return EXIT_OK;
 }
 
 static int do_df(const part *p, const char *path)
 {
-    if (p->kind != ESP01_FS_LITTLEFS)
-        return cli_error("df on %s partitions is not supported by this build",
-                         esp01_fs_name(p->kind));
     esp01_err err;
     esp01_fs_usage u;
-    int rc = esp01_lfs_usage(p->buf, p->len, &u, &err);
+    int rc = part_usage(p, &u, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
     esp01_tree t;
@@ -393,8 +411,10 @@ static int do_df(const part *p, const char *path)
         else
             files++;
     }
-    printf("%s: littlefs at offset 0x%zx, %u blocks of %u bytes\n", path,
-           p->offset, (unsigned)u.blocks_total, (unsigned)u.block_size);
+    printf("%s: %s at offset 0x%zx, %u %s of %u bytes\n", path,
+           esp01_fs_name(p->kind), p->offset, (unsigned)u.blocks_total,
+           p->kind == ESP01_FS_FAT ? "data clusters" : "blocks",
+           (unsigned)u.block_size);
     printf("  used %6u blocks %8" PRIu64 " bytes\n", (unsigned)u.blocks_used,
            (uint64_t)u.blocks_used * u.block_size);
     printf("  free %6u blocks %8" PRIu64 " bytes\n",
