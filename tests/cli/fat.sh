@@ -34,6 +34,10 @@ printf 'upper\n' > "$src/UPPER.TXT"
 printf 'a\n' > "$src/a long name with spaces.json"
 printf 'p\n' > "$src/x+y=z[1].py"
 printf 'v\n' > "$src/archive.tar.gz"
+printf '26\n' > "$src/Name_Of_Exactly_26_Chars.p"   # long name with no terminator
+# A directory of long names spanning several 4 KiB clusters.
+mkdir -p "$src/many"
+for i in $(seq -w 1 200); do printf '%s\n' "$i" > "$src/many/Module with a long name $i.py"; done
 for i in 1 2 3 4 5 6 7 8; do printf '%s\n' "$i" > "$src/lib/verylongmodule$i.py"; done
 long=$(printf 'n%.0s' $(seq 1 252)).py
 printf 'long\n' > "$src/$long"
@@ -43,8 +47,8 @@ for i in $(seq 1 30); do d=$d/Level$i; done
 mkdir -p "$d" && printf 'leaf\n' > "$d/leaf.txt"
 mkdir -p "$src/empty dir"
 
-expect_ok "writer makes a 250-block image" "$FT" mkfs "$src" 250 "$TMP/ours.img"
-check "image is 250 blocks" test "$(stat -c %s "$TMP/ours.img")" -eq $((250 * 4096))
+expect_ok "writer makes a 500-block image" "$FT" mkfs "$src" 500 "$TMP/ours.img"
+check "image is 500 blocks" test "$(stat -c %s "$TMP/ours.img")" -eq $((500 * 4096))
 fsck_clean "fsck.fat -n finds our image clean" "$TMP/ours.img"
 
 if mdir -/ -i "$TMP/ours.img" :: >"$TMP/mdir" 2>&1; then ok "mdir lists our image"
@@ -95,7 +99,7 @@ check "fsck.fat agrees it is FAT16" sh -c "fsck.fat -n -v '$TMP/f16.img' 2>&1 | 
 
 # --- mtools writes, our reader reads ---------------------------------
 mkdir -p "$TMP/emptysrc"
-expect_ok "writer makes an empty image" "$FT" mkfs "$TMP/emptysrc" 250 "$TMP/blank.img"
+expect_ok "writer makes an empty image" "$FT" mkfs "$TMP/emptysrc" 500 "$TMP/blank.img"
 (cd "$src" && mcopy -s -i "$TMP/blank.img" ./* ::/) >"$TMP/mc" 2>&1
 check "mcopy writes a tree into our empty image" test $? -eq 0
 our_files "$TMP/blank.img" > "$TMP/got"
