@@ -18,9 +18,6 @@
 #include "bytes.h"
 
 #define DIRENT 32
-#define ATTR_RO 0x01
-#define ATTR_HIDDEN 0x02
-#define ATTR_SYSTEM 0x04
 #define ATTR_VOLUME 0x08
 #define ATTR_DIR 0x10
 #define ATTR_ARCHIVE 0x20
