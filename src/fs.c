@@ -73,6 +73,9 @@ uint32_t esp01_fs_file_blocks(esp01_fs_kind kind, size_t size)
         esp01_lfs_config_micropython(&cfg, 2);
         return esp01_lfs_file_blocks(&cfg, size);
     }
-    /* FAT on the 4 KiB-sector flash: one sector per cluster. */
+    /*
+     * FAT: FatFs picks one 4 KiB sector per cluster for every partition an
+     * ESP8266 can hold (up to 3835 blocks on 16 MiB; 2 only from 8192 on).
+     */
     return (uint32_t)((size + 4095) / 4096);
 }
