@@ -284,7 +284,6 @@ static int do_ls(const part *p, const char *where, bool recursive)
         esp01_tree_free(&t);
         return cli_error("no '%s' in the image", dir);
     }
-    size_t shown = 0;
     for (size_t i = 0; i < t.count; i++) {
         const esp01_entry *e = &t.entries[i];
         bool match;
@@ -305,12 +304,12 @@ static int do_ls(const part *p, const char *where, bool recursive)
             printf("%10s  %s  %s/\n", "-", when, name);
         else
             printf("%10zu  %s  %s\n", e->size, when, name);
-        shown++;
     }
     if (recursive) {
         size_t files = 0, dirs = 0, bytes = 0;
         for (size_t i = 0; i < t.count; i++)
-            if (is_under(t.entries[i].path, dir) || &t.entries[i] == self) {
+            if (is_under(t.entries[i].path, dir) ||
+                (&t.entries[i] == self && self->type == ESP01_ENTRY_FILE)) {
                 if (t.entries[i].type == ESP01_ENTRY_DIR)
                     dirs++;
                 else
@@ -320,7 +319,6 @@ static int do_ls(const part *p, const char *where, bool recursive)
         printf("%zu file%s, %zu director%s, %zu bytes\n", files,
                files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies", bytes);
     }
-    (void)shown;
     esp01_tree_free(&t);
     return EXIT_OK;
 }
