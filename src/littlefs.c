@@ -421,16 +421,17 @@ static int build_nodes(writer *w, const esp01_tree *tree, esp01_err *err)
 }
 
 /*
- * Split each directory into pairs the way littlefs's compaction would:
- * at most half a block of entries and fewer than 0xff ids per pair, so the
- * device has room to append before it has to split again.
+ * Split each directory into metadata pairs, fewer than 0xff ids each.  A
+ * pair is filled to within an eighth of a block (plus 40 bytes) of full: denser
+ * than littlefs's own compaction (half a block), as dense as a directory
+ * MicroPython grew by appending, and still with room for a dozen small
+ * commits before the device compacts it (and splits it, the way littlefs
+ * always does once a pair is more than half full).
  */
 static int plan_pairs(writer *w, esp01_err *err)
 {
     const esp01_lfs_config *cfg = w->cfg;
-    uint32_t limit = align_up(cfg->block_size / 2, cfg->prog_size);
-    if (limit > cfg->block_size - 40)
-        limit = cfg->block_size - 40;
+    uint32_t limit = cfg->block_size - 40 - cfg->block_size / 8;
     size_t cap = 16;
     w->pairs = malloc(cap * sizeof *w->pairs);
     w->dir_order = malloc(w->node_count * sizeof *w->dir_order);
@@ -659,7 +660,9 @@ int esp01_lfs_write(const esp01_lfs_config *cfg, const esp01_tree *tree,
         if (usage) {
             usage->block_size = cfg->block_size;
             usage->blocks_total = cfg->block_count;
-            usage->blocks_used = w.next_block;
+            /* statvfs counts each directory's pair twice (see
+               esp01_lfs_usage); the root is not a directory entry. */
+            usage->blocks_used = w.next_block + 2 * (uint32_t)(w.dir_count - 1);
         }
     }
     free(w.nodes);
@@ -1356,6 +1359,9 @@ static int census_visit(fs *f, mdir *d, void *arg, esp01_err *err)
                 link_block(c, esp01_le32(st));
                 link_block(c, esp01_le32(st + 4));
             }
+            /* MicroPython's statvfs uses lfs_fs_traverse, which visits
+               a directory's pair again through its parent's entry. */
+            c->used += 2;
             continue;
         }
         if (s->struct_type == T_INLINE)

@@ -77,7 +77,9 @@ uint32_t esp01_lfs_file_blocks(const esp01_lfs_config *cfg, size_t size);
  * little-endian nanoseconds), as MicroPython's VfsLfs2 stores it.  Every
  * block not used is left erased (0xFF).  The same tree and config always
  * give the same bytes.  `usage` (may be NULL) receives the blocks in use,
- * counted as statvfs on the device counts them.  Fails with ESP01_E_NOSPACE
+ * counted as statvfs on the device counts them (see esp01_lfs_usage).
+ * Blocks are allocated from block 0 up, so the image's last used block is
+ * at index (distinct blocks - 1).  Fails with ESP01_E_NOSPACE
  * when the tree does not fit, ESP01_E_INVAL / ESP01_E_LIMIT for a bad tree
  * or config.
  */
@@ -116,8 +118,11 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
                    esp01_err *err);
 
 /*
- * Blocks in use, counted as lfs_fs_size() does (and so statvfs on the
- * device): two per metadata pair plus every CTZ block.
+ * Blocks in use as os.statvfs() on the device reports them: MicroPython
+ * counts with lfs_fs_traverse(), which visits every metadata pair (two
+ * blocks each) and CTZ block once, and each subdirectory's pair a second
+ * time through its parent's entry.  So blocks_used is the number of
+ * distinct blocks in use plus two per subdirectory.
  */
 int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
                     esp01_err *err);

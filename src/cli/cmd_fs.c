@@ -413,11 +413,15 @@ static int do_df(const part *p, const char *path)
            esp01_fs_name(p->kind), p->offset, (unsigned)u.blocks_total,
            p->kind == ESP01_FS_FAT ? "data clusters" : "blocks",
            (unsigned)u.block_size);
-    printf("  used %6u blocks %8" PRIu64 " bytes\n", (unsigned)u.blocks_used,
+    printf("  used %6u blocks %8" PRIu64 " bytes (as os.statvfs counts)\n",
+           (unsigned)u.blocks_used,
            (uint64_t)u.blocks_used * u.block_size);
-    printf("  free %6u blocks %8" PRIu64 " bytes\n",
-           (unsigned)(u.blocks_total - u.blocks_used),
-           (uint64_t)(u.blocks_total - u.blocks_used) * u.block_size);
+    /* statvfs counts subdirectory pairs twice, so with many directories
+       "used" can pass the total; the device then shows a wrapped count. */
+    uint32_t free_blocks =
+        u.blocks_used < u.blocks_total ? u.blocks_total - u.blocks_used : 0;
+    printf("  free %6u blocks %8" PRIu64 " bytes\n", (unsigned)free_blocks,
+           (uint64_t)free_blocks * u.block_size);
     printf("  %zu file%s, %zu director%s, %zu bytes of file data\n", files,
            files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies",
            esp01_tree_bytes(&t));
@@ -688,7 +692,9 @@ static int do_mkfs(const fs_args *a)
                a->out, esp01_fs_name(kind), (unsigned)blocks, files,
                files == 1 ? "" : "s", esp01_tree_bytes(&t),
                (unsigned)u.blocks_used,
-               (unsigned)(u.blocks_total - u.blocks_used));
+               (unsigned)(u.blocks_used < u.blocks_total
+                              ? u.blocks_total - u.blocks_used
+                              : 0));
     }
     free(img);
     esp01_tree_free(&t);

@@ -65,8 +65,14 @@ static void roundtrip(esp01_tree *in, uint32_t blocks)
     esp01_fs_usage u2;
     CHECK_EQ(esp01_lfs_usage(img, len, &u2, &err), 0);
     CHECK_EQ(u2.blocks_used, u.blocks_used);
-    /* Allocation is sequential: everything past the used blocks is erased. */
-    for (size_t i = (size_t)u.blocks_used * BS; i < len; i++)
+    /* Allocation is sequential: everything past the used blocks is erased.
+       (blocks_used counts each subdirectory's pair twice, as statvfs.) */
+    CHECK_EQ(esp01_tree_normalize(in, &err), 0);
+    size_t subdirs = 0;
+    for (size_t i = 0; i < in->count; i++)
+        subdirs += in->entries[i].type == ESP01_ENTRY_DIR;
+    CHECK(u.blocks_used >= 2 * subdirs + 2);
+    for (size_t i = (size_t)(u.blocks_used - 2 * subdirs) * BS; i < len; i++)
         if (img[i] != 0xff) {
             CHECK(img[i] == 0xff);
             break;
@@ -283,6 +289,32 @@ TEST(density_not_worse_than_micropython)
     }
 }
 
+/* Usage is what os.statvfs() on the device reported for these images
+   (manifest.json: block_count - statvfs_free_blocks). */
+TEST(usage_matches_micropython_statvfs)
+{
+    static const struct {
+        const char *image;
+        uint32_t blocks, mp_used;
+    } fx[] = {{"lfs2-esp01-fresh.img", 98, 98 - 96},
+              {"lfs2-esp01-project.img", 98, 98 - 89},
+              {"lfs2-2m-many.img", 250, 250 - 171}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len;
+        uint8_t *buf = load_fixture(fx[i].image, &len);
+        CHECK(buf != NULL);
+        if (!buf)
+            return;
+        esp01_fs_usage u;
+        esp01_err err;
+        CHECK_EQ(esp01_lfs_usage(buf, len, &u, &err), 0);
+        CHECK_EQ(u.blocks_used, fx[i].mp_used);
+        CHECK_EQ(u.blocks_total, fx[i].blocks);
+        CHECK_EQ(u.block_size, 4096);
+        free(buf);
+    }
+}
+
 TEST(too_big_is_nospace)
 {
     esp01_tree t = ESP01_TREE_INIT;
@@ -408,7 +440,7 @@ TEST(fs_facade)
     esp01_fs_usage u;
     CHECK_EQ(esp01_fs_write(ESP01_FS_LITTLEFS, &t, 98, img, 98 * BS, &u, &err),
              0);
-    CHECK_EQ(u.blocks_used, 2);
+    CHECK_EQ(u.blocks_used, 2); /* the root pair; main.py is inline */
     CHECK_EQ(u.blocks_total, 98);
     CHECK_EQ(esp01_fs_detect(img, 98 * BS), ESP01_FS_LITTLEFS);
     CHECK_STR(esp01_fs_name(ESP01_FS_LITTLEFS), "littlefs");
@@ -431,6 +463,7 @@ int main(void)
     RUN(superblock_block_matches_micropython_fixture);
     RUN(fixtures_check_clean);
     RUN(density_not_worse_than_micropython);
+    RUN(usage_matches_micropython_statvfs);
     RUN(too_big_is_nospace);
     RUN(file_where_dir_needed_is_refused);
     RUN(flipped_bytes_never_crash);
