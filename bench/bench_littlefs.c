@@ -93,7 +93,7 @@ static void density(const char *shared, const char *image, uint32_t blocks,
     esp01_tree t = ESP01_TREE_INIT;
     esp01_fs_usage theirs, ours;
     esp01_lfs_read(buf, len, &t, &err);
-    esp01_lfs_usage(buf, len, &theirs, &err);
+    esp01_lfs_usage(buf, len, &theirs, NULL, &err);
     esp01_lfs_config cfg;
     esp01_lfs_config_micropython(&cfg, blocks);
     uint8_t *img = malloc(len);

@@ -34,7 +34,8 @@ static void run(const uint8_t *data, size_t size)
     esp01_lfs_read(data, size, &t, &err);
     esp01_tree_free(&t);
     esp01_fs_usage u;
-    esp01_lfs_usage(data, size, &u, &err);
+    uint32_t distinct;
+    esp01_lfs_usage(data, size, &u, &distinct, &err);
     esp01_lfs_check(data, size, ignore, NULL, &err);
 }
 

@@ -1276,7 +1276,8 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
 
 typedef struct census {
     uint8_t *owner_count; /* per block, saturating */
-    uint32_t used;
+    uint32_t used;      /* as statvfs counts */
+    uint32_t distinct;  /* blocks counted once */
     bool checking;
     /* pairs in the threaded list and pairs pointed to by directories */
     uint32_t *listed;
@@ -1309,6 +1310,8 @@ static void claim(fs *f, census *c, uint32_t b, const char *what)
         return;
     }
     c->used++;
+    if (c->owner_count[b] == 0)
+        c->distinct++;
     if (c->owner_count[b] < 255)
         c->owner_count[b]++;
     if (c->checking && c->owner_count[b] == 2)
@@ -1421,7 +1424,7 @@ static int census_visit(fs *f, mdir *d, void *arg, esp01_err *err)
 }
 
 int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
-                    esp01_err *err)
+                    uint32_t *distinct, esp01_err *err)
 {
     fs f;
     int rc = open_fs(&f, buf, len, err);
@@ -1442,6 +1445,8 @@ int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
         usage->block_size = f.bs;
         usage->blocks_total = f.count;
         usage->blocks_used = c.used;
+        if (distinct)
+            *distinct = c.distinct;
     }
     free(d);
     free(c.owner_count);

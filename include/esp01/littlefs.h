@@ -122,10 +122,12 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
  * counts with lfs_fs_traverse(), which visits every metadata pair (two
  * blocks each) and CTZ block once, and each subdirectory's pair a second
  * time through its parent's entry.  So blocks_used is the number of
- * distinct blocks in use plus two per subdirectory.
+ * distinct blocks in use plus two per subdirectory; `distinct` (may be
+ * NULL) receives the plain count, so block_count - *distinct is what the
+ * device can really still allocate.
  */
 int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
-                    esp01_err *err);
+                    uint32_t *distinct, esp01_err *err);
 
 /* Called once per problem found by esp01_lfs_check(); msg is one line. */
 typedef void (*esp01_lfs_report_fn)(void *ctx, const char *msg);

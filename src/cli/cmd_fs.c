@@ -352,12 +352,19 @@ static void print_problem(void *ctx, const char *msg)
     printf("problem: %s\n", msg);
 }
 
-/* Blocks in use, as statvfs on the device counts them. */
-static int part_usage(const part *p, esp01_fs_usage *u, esp01_err *err)
+/*
+ * Blocks in use: `u` as os.statvfs on the device counts them, *in_use the
+ * blocks really taken (they differ for littlefs, see esp01_lfs_usage).
+ */
+static int part_usage(const part *p, esp01_fs_usage *u, uint32_t *in_use,
+                      esp01_err *err)
 {
-    if (p->kind == ESP01_FS_FAT)
-        return esp01_fat_usage(p->buf, p->len, u, err);
-    return esp01_lfs_usage(p->buf, p->len, u, err);
+    if (p->kind == ESP01_FS_FAT) {
+        int rc = esp01_fat_usage(p->buf, p->len, u, err);
+        *in_use = u->blocks_used;
+        return rc;
+    }
+    return esp01_lfs_usage(p->buf, p->len, u, in_use, err);
 }
 
 static int do_check(const part *p, const char *path)
@@ -381,12 +388,13 @@ static int do_check(const part *p, const char *path)
         return cli_error("'%s': %d problem%s found", path, n, n == 1 ? "" : "s");
     }
     esp01_fs_usage u;
-    rc = part_usage(p, &u, &err);
+    uint32_t in_use;
+    rc = part_usage(p, &u, &in_use, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
-    printf("%s: %s clean (%u of %u %s used)\n", path, esp01_fs_name(p->kind),
-           (unsigned)u.blocks_used, (unsigned)u.blocks_total,
-           p->kind == ESP01_FS_FAT ? "clusters" : "blocks");
+    printf("%s: %s clean (%u of %u %s)\n", path, esp01_fs_name(p->kind),
+           (unsigned)in_use, (unsigned)u.blocks_total,
+           p->kind == ESP01_FS_FAT ? "clusters used" : "blocks in use");
     return EXIT_OK;
 }
 
@@ -394,7 +402,8 @@ static int do_df(const part *p, const char *path)
 {
     esp01_err err;
     esp01_fs_usage u;
-    int rc = part_usage(p, &u, &err);
+    uint32_t in_use;
+    int rc = part_usage(p, &u, &in_use, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
     esp01_tree t;
@@ -409,19 +418,21 @@ static int do_df(const part *p, const char *path)
         else
             files++;
     }
+    uint32_t free_blocks = in_use < u.blocks_total ? u.blocks_total - in_use : 0;
     printf("%s: %s at offset 0x%zx, %u %s of %u bytes\n", path,
            esp01_fs_name(p->kind), p->offset, (unsigned)u.blocks_total,
            p->kind == ESP01_FS_FAT ? "data clusters" : "blocks",
            (unsigned)u.block_size);
-    printf("  used %6u blocks %8" PRIu64 " bytes (as os.statvfs counts)\n",
-           (unsigned)u.blocks_used,
-           (uint64_t)u.blocks_used * u.block_size);
-    /* statvfs counts subdirectory pairs twice, so with many directories
-       "used" can pass the total; the device then shows a wrapped count. */
-    uint32_t free_blocks =
-        u.blocks_used < u.blocks_total ? u.blocks_total - u.blocks_used : 0;
-    printf("  free %6u blocks %8" PRIu64 " bytes\n", (unsigned)free_blocks,
+    printf("  used    %6u blocks %9" PRIu64 " bytes\n", (unsigned)in_use,
+           (uint64_t)in_use * u.block_size);
+    printf("  free    %6u blocks %9" PRIu64 " bytes\n", (unsigned)free_blocks,
            (uint64_t)free_blocks * u.block_size);
+    /* MicroPython's littlefs count: each subdirectory's pair twice, and
+       f_bfree wraps around when that passes the total. */
+    if (p->kind == ESP01_FS_LITTLEFS)
+        printf("  statvfs %6u used, %d free (as os.statvfs on the board)\n",
+               (unsigned)u.blocks_used,
+               (int)((int64_t)u.blocks_total - (int64_t)u.blocks_used));
     printf("  %zu file%s, %zu director%s, %zu bytes of file data\n", files,
            files == 1 ? "" : "s", dirs, dirs == 1 ? "y" : "ies",
            esp01_tree_bytes(&t));
@@ -687,14 +698,14 @@ static int do_mkfs(const fs_args *a)
         size_t files = 0;
         for (size_t i = 0; i < t.count; i++)
             files += t.entries[i].type == ESP01_ENTRY_FILE;
+        uint32_t in_use = u.blocks_used;
+        if (kind == ESP01_FS_LITTLEFS)
+            esp01_lfs_usage(img, len, &u, &in_use, &err);
         printf("%s: %s, %u blocks of 4096 bytes; %zu file%s, %zu bytes; "
                "%u blocks used, %u free\n",
                a->out, esp01_fs_name(kind), (unsigned)blocks, files,
-               files == 1 ? "" : "s", esp01_tree_bytes(&t),
-               (unsigned)u.blocks_used,
-               (unsigned)(u.blocks_used < u.blocks_total
-                              ? u.blocks_total - u.blocks_used
-                              : 0));
+               files == 1 ? "" : "s", esp01_tree_bytes(&t), (unsigned)in_use,
+               (unsigned)(blocks - in_use));
     }
     free(img);
     esp01_tree_free(&t);
