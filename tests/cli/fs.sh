@@ -82,6 +82,13 @@ expect_fail "cat through a bad CTZ pointer" 1 "sub/big.bin.*block 999 is past th
 expect_fail "check: '..' name" 1 "problem found" "$ESP01" fs check "$TMP/dotdot.img"
 check "check: '..' reported" grep -q "bad name '..'" "$TMP/out"
 
+"$TOOLS/lfs_craft" move "$TMP/move.img"
+expect_ok "pending move: tree" "$ESP01" fs tree "$TMP/move.img"
+check "pending move: moved entry gone from the source" test "$(grep -c ' xy$' "$TMP/out")" -eq 0
+check "pending move: destination listed" grep -q " sub/xy$" "$TMP/out"
+check "pending move: the rest is there" grep -q "^3 files, 1 directory" "$TMP/out"
+expect_ok "pending move: check clean" "$ESP01" fs check "$TMP/move.img"
+
 # --- whole-flash dumps and build outputs ---
 { printf '\351'; head -c $((0x99000 - 1)) /dev/zero | tr '\0' '\377'; cat "$PROJ"; head -c 20480 /dev/zero | tr '\0' '\377'; } >"$TMP/flash.bin"
 expect_ok "ls finds the partition in a 1 MiB dump" "$ESP01" fs ls "$TMP/flash.bin"

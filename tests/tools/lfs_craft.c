@@ -4,6 +4,9 @@
  *   cycle    the last soft tail points back at the root pair
  *   badcrc   the root's newest commit has a wrong CRC
  *   ctzpast  a CTZ skip-list pointer past the last block
+ *   move     a rename of "xy" to "sub/xy" cut by a power loss after the
+ *            destination commit: "sub/xy" exists and the global state
+ *            says root's "xy" is moved (littlefs deletes it on mount)
  * Each starts from an image our writer made and patches it, re-sealing the
  * commit CRC where the patch is inside one, so only the intended damage is
  * there.
@@ -43,6 +46,33 @@ static void reseal(uint8_t *b)
     esp01_put_le32(b + off + 4, ~esp01_crc32(0, b, off + 4));
 }
 
+/*
+ * Append a second commit holding one MOVESTATE tag (global state delta:
+ * entry `id` of pair {p0, p1} has moved) after the block's first commit.
+ */
+static void append_move(uint8_t *b, uint32_t id, uint32_t p0, uint32_t p1)
+{
+    size_t off = ccrc_off(b);
+    uint32_t ptag = 0xffffffffu, tag;
+    for (size_t o = 4;;) {
+        tag = esp01_be32(b + o) ^ ptag;
+        ptag = tag;
+        if (o == off)
+            break;
+        o += 4 + ((tag & 0x3ff) == 0x3ff ? 0 : (tag & 0x3ff));
+    }
+    size_t start = off + 4 + (tag & 0x3ff);
+    uint32_t move = 0x7ffu << 20 | 0x3ffu << 10 | 12;
+    esp01_put_be32(b + start, move ^ ptag);
+    esp01_put_le32(b + start + 4, 0x4ffu << 20 | id << 10);
+    esp01_put_le32(b + start + 8, p0);
+    esp01_put_le32(b + start + 12, p1);
+    size_t end = (start + 16 + 8 + 31) / 32 * 32;
+    uint32_t ccrc = 0x500u << 20 | 0x3ffu << 10 | (uint32_t)(end - (start + 20));
+    esp01_put_be32(b + start + 16, ccrc ^ move);
+    esp01_put_le32(b + start + 20, ~esp01_crc32(0, b + start, 20));
+}
+
 static uint8_t *find(uint8_t *img, size_t len, const char *s)
 {
     size_t n = strlen(s);
@@ -55,7 +85,7 @@ static uint8_t *find(uint8_t *img, size_t len, const char *s)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: lfs_craft dotdot|slash|cycle|badcrc|ctzpast OUT\n");
+        fprintf(stderr, "usage: lfs_craft dotdot|slash|cycle|badcrc|ctzpast|move OUT\n");
         return 2;
     }
     const char *kind = argv[1];
@@ -66,6 +96,8 @@ int main(int argc, char **argv)
     esp01_tree_add_file(&t, "xy", (const uint8_t *)"evil\n", 5, &err);
     esp01_tree_add_file(&t, "abc", (const uint8_t *)"evil\n", 5, &err);
     esp01_tree_add_file(&t, "sub/big.bin", big, sizeof big, &err);
+    if (strcmp(kind, "move") == 0)
+        esp01_tree_add_file(&t, "sub/xy", (const uint8_t *)"evil\n", 5, &err);
     esp01_lfs_config cfg;
     esp01_lfs_config_micropython(&cfg, BLOCKS);
     static uint8_t img[BS * BLOCKS];
@@ -99,6 +131,10 @@ int main(int argc, char **argv)
             off += 4 + (len == 0x3ff ? 0 : len);
         }
         reseal(root);
+    } else if (strcmp(kind, "move") == 0) {
+        /* root ids: 0 superblock, 1 "abc", 2 "sub", 3 "xy"; "sub" is the
+           pair {2, 3} and was written in block 2 */
+        append_move(img + 2 * BS, 3, 1, 0);
     } else if (strcmp(kind, "ctzpast") == 0) {
         /* big.bin takes blocks 4..6; block 6's first pointer -> block 999 */
         esp01_put_le32(img + 6 * BS, 999);
