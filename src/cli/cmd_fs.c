@@ -21,6 +21,7 @@
 #include "esp01/fs.h"
 #include "esp01/hostdir.h"
 #include "esp01/image.h"
+#include "esp01/layout.h"
 #include "esp01/littlefs.h"
 #include "esp01/tree.h"
 
@@ -130,15 +131,59 @@ typedef struct part {
 } part;
 
 /*
- * A firmware file or flash dump (starting with the 0xE9 image magic): the
- * filesystem ends 20 KiB before the end of the chip, so look at sector
- * boundaries for a littlefs superblock whose block count reaches exactly
- * there for some chip size.
+ * A flash dump or build output: ask the firmware's layout where its
+ * filesystem is, trying the chip size in the header first, then the file's
+ * length, then every size.  A partition found there is used as it is.
+ */
+static bool locate_by_layout(part *p)
+{
+    esp01_image_info info;
+    if (esp01_image_parse(p->file, p->file_len, &info, NULL) < 0)
+        return false;
+    uint32_t chips[ESP01_CHIP_SIZE_COUNT + 2];
+    size_t n = 0;
+    uint32_t hdr = esp01_flash_size_bytes(info.flash_size_code);
+    if (hdr)
+        chips[n++] = hdr;
+    if (esp01_flash_size_code((uint32_t)p->file_len) >= 0)
+        chips[n++] = (uint32_t)p->file_len;
+    for (size_t i = 0; i < ESP01_CHIP_SIZE_COUNT; i++)
+        chips[n++] = esp01_chip_sizes[i];
+    for (size_t i = 0; i < n; i++) {
+        esp01_layout lay;
+        if (esp01_layout_for(&info, chips[i], &lay, NULL) < 0 || !lay.has_fs)
+            continue;
+        size_t len = (size_t)lay.fs_blocks * ESP01_SECTOR;
+        if (lay.fs_start > p->file_len || len > p->file_len - lay.fs_start)
+            continue;
+        esp01_fs_kind kind = esp01_fs_detect(p->file + lay.fs_start, len);
+        if (kind == ESP01_FS_NONE)
+            continue;
+        esp01_lfs_super sb;
+        if (kind == ESP01_FS_LITTLEFS &&
+            esp01_lfs_probe(p->file + lay.fs_start, len, &sb, NULL) == 0 &&
+            sb.block_count != lay.fs_blocks)
+            cli_warn("the partition at 0x%x has %u blocks, but this firmware "
+                     "on a %u KiB chip expects %u: the board will not mount it",
+                     (unsigned)lay.fs_start, (unsigned)sb.block_count,
+                     (unsigned)(chips[i] / 1024), (unsigned)lay.fs_blocks);
+        p->offset = lay.fs_start;
+        p->buf = p->file + lay.fs_start;
+        p->len = len;
+        p->kind = kind;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * A firmware whose layout we do not know: the filesystem ends 20 KiB before
+ * the end of the chip, so look at sector boundaries for a littlefs
+ * superblock whose block count reaches exactly there for some chip size.
  */
 static bool scan_flash(part *p)
 {
-    static const uint32_t chips[] = {512u << 10, 1u << 20, 2u << 20,
-                                     4u << 20, 8u << 20, 16u << 20};
+    const uint32_t *chips = esp01_chip_sizes;
     for (size_t off = ESP01_SECTOR; off + 2 * ESP01_SECTOR <= p->file_len;
          off += ESP01_SECTOR) {
         esp01_lfs_super sb;
@@ -157,7 +202,7 @@ static bool scan_flash(part *p)
         } else {
             continue;
         }
-        for (size_t c = 0; c < sizeof chips / sizeof chips[0]; c++)
+        for (size_t c = 0; c < ESP01_CHIP_SIZE_COUNT; c++)
             if (end == chips[c] - ESP01_SDK_RESERVED) {
                 p->offset = off;
                 p->buf = p->file + off;
@@ -209,7 +254,8 @@ static int load_part(const char *path, const fs_args *a, part *p)
     p->kind = esp01_fs_detect(p->buf, p->len);
     if (p->kind != ESP01_FS_NONE)
         return 0;
-    if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC && scan_flash(p))
+    if (p->file_len > 0 && p->file[0] == ESP01_IMAGE_MAGIC &&
+        (locate_by_layout(p) || scan_flash(p)))
         return 0;
     esp01_lfs_super sb;
     rc = esp01_lfs_probe(p->buf, p->len, &sb, &err);

@@ -99,6 +99,18 @@ expect_ok "--offset/--blocks" "$ESP01" fs tree "$TMP/flash.bin" --offset 0x99000
 check "--offset tree" grep -q "^5 files" "$TMP/out"
 expect_fail "--offset at no filesystem" 1 "no littlefs or FAT filesystem at offset 0x1000" "$ESP01" fs ls "$TMP/flash.bin" --offset 0x1000
 expect_fail "--blocks past the end" 1 "less than 300 blocks" "$ESP01" fs ls "$TMP/flash.bin" --offset 0x99000 --blocks 300
+# esp01 build outputs: the firmware's own layout says where the partition is.
+"$TOOLS/mkfw" --variant 1M "$TMP/fw1m.bin"
+"$TOOLS/mkfw" --variant 2M "$TMP/fw2m.bin"
+mkdir -p "$TMP/bproj/lib" && printf 'print(1)\n' >"$TMP/bproj/main.py" && head -c 6000 /dev/urandom >"$TMP/bproj/lib/blob.bin"
+"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw1m.bin" -o "$TMP/b1m.bin" >/dev/null 2>&1
+"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw2m.bin" --flash-size 2M -o "$TMP/b2m.bin" >/dev/null 2>&1
+expect_ok "df on a 1M build output" "$ESP01" fs df "$TMP/b1m.bin"
+check "1M build: partition at 0x99000, 98 blocks" grep -q "offset 0x99000, 98 blocks" "$TMP/out"
+expect_ok "df on a 2M build output" "$ESP01" fs df "$TMP/b2m.bin"
+check "2M build: partition at 0x100000, 251 blocks" grep -q "offset 0x100000, 251 blocks" "$TMP/out"
+"$ESP01" fs cat "$TMP/b2m.bin" lib/blob.bin >"$TMP/blob.out"
+check "cat from a build output" cmp -s "$TMP/blob.out" "$TMP/bproj/lib/blob.bin"
 { printf '\351'; head -c $((0x100000 - 1)) /dev/zero | tr '\0' '\377'; } >"$TMP/nofs.bin"
 expect_fail "dump without a filesystem" 1 "no filesystem partition was found" "$ESP01" fs ls "$TMP/nofs.bin"
 
