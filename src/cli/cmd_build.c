@@ -219,7 +219,11 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
         printf("%8zu %6u  %s\n", e->size, esp01_fs_file_blocks(r->fs, e->size),
                e->path);
     }
-    uint32_t free_blocks = r->usage.blocks_total - r->usage.blocks_used;
+    /* usage is os.statvfs's count, which counts directory pairs twice and
+       can pass the total with very many directories. */
+    uint32_t free_blocks = r->usage.blocks_used < r->usage.blocks_total
+                               ? r->usage.blocks_total - r->usage.blocks_used
+                               : 0;
     printf("\n%zu files, %zu bytes; filesystem %u of %u blocks used, %u KiB free\n",
            files, esp01_tree_bytes(tree), r->usage.blocks_used,
            r->usage.blocks_total, free_blocks * 4);
