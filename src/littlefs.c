@@ -50,6 +50,9 @@ enum {
 /* littlefs never puts 0xff or more ids in one pair. */
 #define PAIR_IDS_MAX 0xffu
 #define DEPTH_MAX 256
+/* Most entries a read returns: far above what fits a real ESP8266
+   partition, low enough that a crafted image cannot make it crawl. */
+#define ENTRIES_MAX 20000
 
 static uint32_t mktag(uint32_t type, uint32_t id, uint32_t len)
 {
@@ -1127,6 +1130,8 @@ typedef struct reader {
     esp01_tree *out;
     uint8_t *dirs_seen; /* metadata blocks already read as a directory */
     mdir *dirs[DEPTH_MAX]; /* one per depth level, allocated on the way down */
+    size_t entries;
+    uint64_t ctz_bytes;    /* file data outside metadata, all files together */
     char path[ESP01_PATH_MAX + 1];
 } reader;
 
@@ -1188,6 +1193,10 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
             memcpy(r->path + plen + (plen ? 1 : 0), name, s->name_len);
             r->path[nlen] = '\0';
             const uint8_t *st = blk + s->struct_off;
+            if (++r->entries > ENTRIES_MAX)
+                return esp01_fail(err, ESP01_E_LIMIT,
+                                  "more than %d files and directories",
+                                  ENTRIES_MAX);
             if (s->name_type == T_DIR) {
                 if (s->struct_type != T_DIRSTRUCT || s->struct_len != 8)
                     return esp01_fail(err, ESP01_E_FORMAT,
@@ -1215,6 +1224,15 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
                     }
                 } else if (s->struct_type == T_CTZ && s->struct_len == 8) {
                     size = esp01_le32(st + 4);
+                    /* Blocks belong to one file each, so the files cannot
+                       hold more than the partition; sharing them would let
+                       a small image claim gigabytes. */
+                    r->ctz_bytes += size;
+                    if (r->ctz_bytes > (uint64_t)f->count * f->bs)
+                        return esp01_fail(err, ESP01_E_FORMAT,
+                                          "'%s': the files claim more data "
+                                          "than the partition holds",
+                                          r->path);
                     rc = read_ctz(f, esp01_le32(st), (uint32_t)size, &data,
                                   r->path, err);
                     if (rc < 0)
@@ -1277,6 +1295,7 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
 typedef struct census {
     uint8_t *owner_count; /* per block, saturating */
     uint32_t used;      /* as statvfs counts */
+    uint64_t walked;    /* CTZ blocks followed, all files together */
     uint32_t distinct;  /* blocks counted once */
     bool checking;
     /* pairs in the threaded list and pairs pointed to by directories */
@@ -1382,6 +1401,17 @@ static int census_visit(fs *f, mdir *d, void *arg, esp01_err *err)
         if (index >= f->count) {
             problem(f, "%s: CTZ size %u is larger than the partition", what,
                     (unsigned)size);
+            continue;
+        }
+        /* Files that share blocks are reported once the total passes the
+           partition; walking them all could take blocks^2 steps. */
+        if (c->walked > f->count)
+            continue;
+        c->walked += index + 1;
+        if (c->walked > f->count) {
+            problem(f, "%s: the files' CTZ lists add up to more blocks than "
+                       "the partition has",
+                    what);
             continue;
         }
         /* Follow pointer 0 down, checking every skip pointer on the way. */
