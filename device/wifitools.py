@@ -82,6 +82,8 @@ def connect(ssid=None, password=None, timeout=20, hostname=None):
     return w.ifconfig()[0]
   t0 = time.ticks_ms()
   if not same:
+    # Drop any old link first so its GOT_IP is not read as this one's.
+    w.disconnect()
     w.connect(ssid, password)
     try:
       with open(_STAMP, 'wb') as f:
