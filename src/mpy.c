@@ -1,0 +1,220 @@
+#define _POSIX_C_SOURCE 200809L
+#include "esp01/mpy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esp01/fileio.h"
+
+int esp01_mpy_header_parse(const uint8_t *buf, size_t len, esp01_mpy_header *h,
+                           esp01_err *err)
+{
+    if (len < 4 || buf[0] != 'M')
+        return esp01_fail(err, ESP01_E_FORMAT, "not a .mpy file (no 'M' header)");
+    h->version = buf[1];
+    h->sub_version = buf[1] >= 6 ? (uint8_t)(buf[2] & 3) : 0;
+    h->arch = buf[1] >= 6 ? (uint8_t)((buf[2] >> 2) & 15) : 0;
+    h->small_int_bits = buf[3];
+    if (h->version == 0 || h->version > 6)
+        return esp01_fail(err, ESP01_E_FORMAT, ".mpy version %u is unknown", h->version);
+    return 0;
+}
+
+int esp01_mpy_version_for_release(unsigned major, unsigned minor, unsigned patch,
+                                  esp01_err *err)
+{
+    if (major == 1) {
+        if (minor >= 19)
+            return 6;
+        if (minor >= 12)
+            return 5;
+        if (minor == 11)
+            return 4;
+        if (minor == 10 || (minor == 9 && patch >= 3))
+            return 3;
+        if (minor == 9)
+            return 2;
+        if (minor >= 6 || (minor == 5 && patch >= 1))
+            return 0;
+    }
+    return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                      "MicroPython v%u.%u.%u: no known .mpy version", major, minor, patch);
+}
+
+int esp01_mpy_cross_version_parse(const uint8_t *text, size_t len,
+                                  unsigned *version, unsigned *sub_version,
+                                  esp01_err *err)
+{
+    static const char key[] = "emitting mpy v";
+    size_t klen = sizeof key - 1;
+    for (size_t i = 0; i + klen < len; i++) {
+        if (memcmp(text + i, key, klen) != 0)
+            continue;
+        size_t p = i + klen;
+        unsigned v = 0, s = 0, digits = 0;
+        while (p < len && text[p] >= '0' && text[p] <= '9' && digits < 3) {
+            v = v * 10 + (unsigned)(text[p++] - '0');
+            digits++;
+        }
+        if (!digits)
+            break;
+        if (p + 1 < len && text[p] == '.' && text[p + 1] >= '0' && text[p + 1] <= '9')
+            s = (unsigned)(text[p + 1] - '0');
+        *version = v;
+        *sub_version = s;
+        return 0;
+    }
+    return esp01_fail(err, ESP01_E_FORMAT,
+                      "mpy-cross --version does not say which .mpy version it emits");
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run argv with stdout+stderr captured (first `cap` bytes kept, NUL-ended),
+ * within ESP01_MPY_CROSS_TIMEOUT_MS.  Returns the exit status (0..255), or
+ * a negative code.
+ */
+static int run(char *const argv[], char *out, size_t cap, esp01_err *err)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return esp01_fail(err, ESP01_E_IO, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return esp01_fail(err, ESP01_E_IO, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        execvp(argv[0], argv);
+        /* 127 as a shell would: the parent reports it as "cannot run". */
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    long deadline = now_ms() + ESP01_MPY_CROSS_TIMEOUT_MS;
+    bool timed_out = false;
+    for (;;) {
+        long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
+        char buf[512];
+        ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t keep = got + 1 < cap ? cap - 1 - got : 0;
+        if (keep > (size_t)n)
+            keep = (size_t)n;
+        memcpy(out + got, buf, keep);
+        got += keep;
+    }
+    close(fds[0]);
+    out[got] = '\0';
+    if (timed_out)
+        kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out)
+        return esp01_fail(err, ESP01_E_TIMEOUT, "%s did not finish within %d s", argv[0],
+                          ESP01_MPY_CROSS_TIMEOUT_MS / 1000);
+    if (WIFSIGNALED(st))
+        return esp01_fail(err, ESP01_E_IO, "%s was killed by signal %d", argv[0],
+                          WTERMSIG(st));
+    if (WEXITSTATUS(st) == 127)
+        return esp01_fail(err, ESP01_E_NOTFOUND, "cannot run '%s'", argv[0]);
+    return WEXITSTATUS(st);
+}
+
+/* First line of tool output, for a one-line error message. */
+static const char *first_line(char *text)
+{
+    char *nl = strchr(text, '\n');
+    if (nl)
+        *nl = '\0';
+    return text;
+}
+
+int esp01_mpy_cross_version(const char *exe, unsigned *version,
+                            unsigned *sub_version, esp01_err *err)
+{
+    char out[1024];
+    char *argv[] = {(char *)exe, (char *)"--version", NULL};
+    int rc = run(argv, out, sizeof out, err);
+    if (rc < 0)
+        return rc;
+    if (rc != 0)
+        return esp01_fail(err, ESP01_E_IO, "%s --version failed (exit %d): %s", exe, rc,
+                          first_line(out));
+    return esp01_mpy_cross_version_parse((const uint8_t *)out, strlen(out), version,
+                                         sub_version, err);
+}
+
+int esp01_mpy_cross_compile(const char *exe, const char *source_name,
+                            const uint8_t *src, size_t len, uint8_t **out,
+                            size_t *out_len, esp01_err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[512], in_path[600], out_path[600];
+    snprintf(dir, sizeof dir, "%s/esp01-mpy.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return esp01_fail(err, ESP01_E_IO, "cannot make a temporary directory in %s: %s",
+                          tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    snprintf(in_path, sizeof in_path, "%s/in.py", dir);
+    snprintf(out_path, sizeof out_path, "%s/out.mpy", dir);
+    int rc = esp01_write_file_atomic(in_path, src, len, err);
+    if (rc == 0) {
+        char text[1024];
+        char *argv[] = {(char *)exe, (char *)"-o", out_path, (char *)"-s",
+                        (char *)source_name, in_path, NULL};
+        rc = run(argv, text, sizeof text, err);
+        if (rc > 0)
+            rc = esp01_fail(err, ESP01_E_FORMAT, "%s: mpy-cross failed: %s", source_name,
+                            first_line(text));
+    }
+    if (rc == 0)
+        rc = esp01_read_file(out_path, 16u << 20, out, out_len, err);
+    if (rc == 0) {
+        esp01_mpy_header h;
+        rc = esp01_mpy_header_parse(*out, *out_len, &h, err);
+        if (rc < 0) {
+            free(*out);
+            *out = NULL;
+        }
+    }
+    unlink(in_path);
+    unlink(out_path);
+    rmdir(dir);
+    return rc;
+}
