@@ -218,3 +218,60 @@ int esp01_mpy_cross_compile(const char *exe, const char *source_name,
     rmdir(dir);
     return rc;
 }
+
+static bool runs_as_source(const char *path)
+{
+    return strcmp(path, "boot.py") == 0 || strcmp(path, "main.py") == 0;
+}
+
+int esp01_tree_compile_mpy(esp01_tree *tree, const char *exe, esp01_err *err)
+{
+    esp01_tree out;
+    esp01_tree_init(&out);
+    int rc = 0, compiled = 0;
+    for (size_t i = 0; i < tree->count && rc == 0; i++) {
+        const esp01_entry *e = &tree->entries[i];
+        size_t len = strlen(e->path);
+        if (e->type == ESP01_ENTRY_DIR) {
+            rc = esp01_tree_add_dir(&out, e->path, err);
+            continue;
+        }
+        bool py = len > 3 && strcmp(e->path + len - 3, ".py") == 0 && !runs_as_source(e->path);
+        if (!py) {
+            rc = e->has_mtime ? esp01_tree_add_file_mtime(&out, e->path, e->data, e->size,
+                                                          e->mtime_ns, err)
+                              : esp01_tree_add_file(&out, e->path, e->data, e->size, err);
+            continue;
+        }
+        char *mpy_path = malloc(len + 2);
+        if (!mpy_path) {
+            rc = esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(mpy_path, e->path, len - 3);
+        strcpy(mpy_path + len - 3, ".mpy");
+        uint8_t *code = NULL;
+        size_t code_len = 0;
+        if (esp01_tree_find(tree, mpy_path))
+            rc = esp01_fail(err, ESP01_E_EXISTS, "both %s and %s are in the project",
+                            e->path, mpy_path);
+        else
+            rc = esp01_mpy_cross_compile(exe, e->path, e->data, e->size, &code, &code_len,
+                                         err);
+        if (rc == 0) {
+            rc = e->has_mtime ? esp01_tree_add_file_mtime(&out, mpy_path, code, code_len,
+                                                          e->mtime_ns, err)
+                              : esp01_tree_add_file(&out, mpy_path, code, code_len, err);
+            compiled++;
+        }
+        free(code);
+        free(mpy_path);
+    }
+    if (rc < 0) {
+        esp01_tree_free(&out);
+        return rc;
+    }
+    esp01_tree_free(tree);
+    *tree = out;
+    return compiled;
+}

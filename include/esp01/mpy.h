@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "esp01/esp01.h"
+#include "esp01/tree.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,14 @@ int esp01_mpy_cross_version(const char *exe, unsigned *version,
 int esp01_mpy_cross_compile(const char *exe, const char *source_name,
                             const uint8_t *src, size_t len, uint8_t **out,
                             size_t *out_len, esp01_err *err);
+
+/*
+ * Replace every .py file in `tree` except boot.py and main.py at the root
+ * (the firmware runs those by name, as source) with NAME.mpy compiled by
+ * `exe`, keeping each file's mtime.  Returns how many were compiled; on
+ * failure the tree is unchanged.
+ */
+int esp01_tree_compile_mpy(esp01_tree *tree, const char *exe, esp01_err *err);
 
 #ifdef __cplusplus
 }
