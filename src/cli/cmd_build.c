@@ -4,14 +4,19 @@
  * Stock firmware + project folder -> one image that boots into the project.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/build.h"
+#include "esp01/devmods.h"
 #include "esp01/fileio.h"
 #include "esp01/hostdir.h"
+#include "esp01/mpy.h"
 
 static const char build_usage[] =
     "usage: esp01 build PROJECT_DIR [--firmware FW.bin] [-o OUT.bin] [options]\n"
@@ -34,8 +39,20 @@ static const char build_usage[] =
     "                      1 MiB chip, generic for 2 MiB and up)\n"
     "  --mtime SECONDS     timestamp for every file (default: SOURCE_DATE_EPOCH\n"
     "                      if set, else each file's own); for reproducible images\n"
+    "  --with LIST         also add these shipped modules (comma-separated, e.g.\n"
+    "                      wifitools,thingspeak); those the project's .py files\n"
+    "                      import are added to /lib by themselves\n"
+    "  --config FILE.json  put FILE.json into the image as /config.json (settings\n"
+    "                      and secrets for wifitools; its contents are never shown)\n"
+    "  --mpy               compile .py files (not boot.py, main.py) to .mpy with\n"
+    "                      mpy-cross from PATH, for the firmware's .mpy version;\n"
+    "                      without an mpy-cross the .py files are kept\n"
+    "  --mpy-cross PATH    the mpy-cross to use (implies --mpy)\n"
     "  --dry-run           report what would be written, write nothing\n"
-    "  -q, --quiet         no budget report\n";
+    "  -q, --quiet         no budget report\n"
+    "\n"
+    "Shipped modules come from the device/ folder next to the esp01 binary's\n"
+    "source tree, else from " ESP01_DATADIR "/device; ESP01_DEVICE_DIR overrides.\n";
 
 struct build_args {
     const char *project;
@@ -46,13 +63,17 @@ struct build_args {
     bool have_mtime;
     uint64_t mtime_s;
     bool variant_given;
+    const char *with;
+    const char *config;
+    bool mpy;
+    const char *mpy_cross;
     esp01_build_options opt;
 };
 
 static int parse_args(int argc, char **argv, struct build_args *a)
 {
     enum { O_FW = 256, O_SIZE, O_MODE, O_FREQ, O_FS, O_FSONLY, O_VARIANT,
-           O_MTIME, O_DRY };
+           O_MTIME, O_DRY, O_WITH, O_CONFIG, O_MPY, O_MPYCROSS };
     static const struct option longopts[] = {
         {"firmware", required_argument, NULL, O_FW},
         {"output", required_argument, NULL, 'o'},
@@ -64,6 +85,10 @@ static int parse_args(int argc, char **argv, struct build_args *a)
         {"variant", required_argument, NULL, O_VARIANT},
         {"mtime", required_argument, NULL, O_MTIME},
         {"dry-run", no_argument, NULL, O_DRY},
+        {"with", required_argument, NULL, O_WITH},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"mpy", no_argument, NULL, O_MPY},
+        {"mpy-cross", required_argument, NULL, O_MPYCROSS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -122,6 +147,10 @@ static int parse_args(int argc, char **argv, struct build_args *a)
             a->have_mtime = true;
             break;
         case O_DRY: a->dry_run = true; break;
+        case O_WITH: a->with = optarg; break;
+        case O_CONFIG: a->config = optarg; break;
+        case O_MPY: a->mpy = true; break;
+        case O_MPYCROSS: a->mpy_cross = optarg; a->mpy = true; break;
         case 'q': a->quiet = true; break;
         case 'h': fputs(build_usage, stdout); return -1;
         case ':': return cli_usage_error("build", "%s needs a value", argv[optind - 1]);
@@ -188,8 +217,195 @@ static const char *size_text(uint32_t bytes, char *buf, size_t n)
     return buf;
 }
 
+/* What was added to the project's files, for the report. */
+struct build_extras {
+    char device_dir[PATH_MAX];
+    esp01_devmods_result mods;
+    size_t config_len;
+    int compiled;          /* .py files compiled to .mpy, -1 when not asked */
+    unsigned mpy_version, mpy_sub;
+};
+
+static bool is_dir_with_modules(const char *dir)
+{
+    char probe[PATH_MAX + 32];
+    struct stat st;
+    snprintf(probe, sizeof probe, "%s/wifitools.py", dir);
+    return stat(probe, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * The shipped modules: $ESP01_DEVICE_DIR; else device/ of the source tree
+ * this binary was built in (build/esp01 or build/san/esp01); else the
+ * installed copy.  false when none is there.
+ */
+static bool find_device_dir(char *out, size_t n)
+{
+    const char *env = getenv("ESP01_DEVICE_DIR");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return is_dir_with_modules(out);
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const up[] = {"/../device", "/../../device"};
+        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+            char cand[PATH_MAX + 16];
+            snprintf(cand, sizeof cand, "%s%s", exe, up[i]);
+            if (is_dir_with_modules(cand) && realpath(cand, out))
+                return true;
+        }
+    }
+    snprintf(out, n, "%s/device", ESP01_DATADIR);
+    return is_dir_with_modules(out);
+}
+
+/* An executable `name` in one of $PATH's directories. */
+static bool on_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        char cand[PATH_MAX];
+        snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? path : ".", name);
+        if (access(cand, X_OK) == 0)
+            return true;
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return false;
+}
+
+static int add_config(struct build_args *a, esp01_tree *tree, struct build_extras *x)
+{
+    esp01_err err = {0};
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = esp01_read_file(a->config, 64u << 10, &data, &len, &err);
+    if (rc < 0) {
+        cli_error("--config %s: %s", a->config, err.msg);
+        return rc;
+    }
+    if (esp01_tree_find(tree, "config.json")) {
+        cli_warn("--config %s replaces %s/config.json in the image", a->config, a->project);
+        for (size_t i = 0; i < tree->count; i++)
+            if (strcmp(tree->entries[i].path, "config.json") == 0) {
+                free(tree->entries[i].data);
+                tree->entries[i].data = data;
+                tree->entries[i].size = len;
+                data = NULL;
+            }
+    } else {
+        rc = esp01_tree_add_file(tree, "config.json", data, len, &err);
+    }
+    free(data);
+    if (rc < 0)
+        return cli_lib_error(rc, &err), rc;
+    x->config_len = len;
+    return 0;
+}
+
+static int add_modules(const struct build_args *a, esp01_tree *tree, struct build_extras *x)
+{
+    esp01_err err = {0};
+    if (!find_device_dir(x->device_dir, sizeof x->device_dir)) {
+        if (a->with) {
+            cli_error("--with %s: no shipped modules found (looked for %s)", a->with,
+                      x->device_dir);
+            return -1;
+        }
+        cli_warn("no shipped modules found (looked for %s): wifitools and "
+                 "thingspeak will not be added", x->device_dir);
+        x->device_dir[0] = '\0';
+        return 0;
+    }
+    int rc = esp01_devmods_add(tree, x->device_dir, a->with, &x->mods, &err);
+    if (rc < 0) {
+        if (rc == ESP01_E_NOTFOUND && a->with)
+            cli_error("--with %s: %s", a->with, err.msg);
+        else
+            cli_lib_error(rc, &err);
+        return rc;
+    }
+    if (x->mods.scan_warning[0])
+        cli_warn("cannot read the imports of %s: it will not compile on the board either",
+                 x->mods.scan_warning);
+    return 0;
+}
+
+static int compile_mpy(const struct build_args *a, esp01_tree *tree, const uint8_t *fw,
+                       size_t fw_len, struct build_extras *x)
+{
+    esp01_err err = {0};
+    const char *exe = a->mpy_cross ? a->mpy_cross : "mpy-cross";
+    if (!a->mpy_cross && !on_path(exe)) {
+        cli_warn("--mpy: no mpy-cross on PATH (give one with --mpy-cross); "
+                 "keeping .py files");
+        return 0;
+    }
+    int rc = esp01_mpy_cross_version(exe, &x->mpy_version, &x->mpy_sub, &err);
+    if (rc < 0) {
+        cli_error("--mpy: %s", err.msg);
+        return rc;
+    }
+    esp01_image_info info;
+    if (fw && esp01_image_parse(fw, fw_len, &info, NULL) == 0 && info.has_version) {
+        int want = esp01_mpy_version_for_release(info.version_major, info.version_minor,
+                                                 info.version_patch, &err);
+        if (want < 0) {
+            cli_error("--mpy: %s", err.msg);
+            return want;
+        }
+        if ((unsigned)want != x->mpy_version) {
+            cli_error("--mpy: %s emits .mpy v%u, but MicroPython v%u.%u.%u loads only v%d: "
+                      "use the mpy-cross of that release, or build without --mpy",
+                      exe, x->mpy_version, info.version_major, info.version_minor,
+                      info.version_patch, want);
+            return -1;
+        }
+    } else {
+        cli_warn("--mpy: %s; .mpy v%u files may not load on the board",
+                 fw ? "the firmware does not say its version" : "no firmware to check against",
+                 x->mpy_version);
+    }
+    rc = esp01_tree_compile_mpy(tree, exe, &err);
+    if (rc < 0) {
+        cli_lib_error(rc, &err);
+        return rc;
+    }
+    x->compiled = rc;
+    return 0;
+}
+
+static void print_extras(const struct build_extras *x, const struct build_args *a)
+{
+    const esp01_devmods_result *m = &x->mods;
+    if (m->added_count) {
+        printf("modules:    ");
+        for (size_t i = 0; i < m->added_count; i++)
+            printf("%s%s", i ? ", " : "", m->added[i]);
+        printf(" -> /lib (shipped, from %s)\n", x->device_dir);
+    }
+    for (size_t i = 0; i < m->own_count; i++)
+        printf("modules:    %s: the project's own copy is used, not the shipped one\n",
+               m->own[i]);
+    if (a->config)
+        printf("config:     config.json from %s (%zu bytes, contents not shown)\n",
+               a->config, x->config_len);
+    if (x->compiled >= 0)
+        printf("bytecode:   %d file%s compiled to .mpy v%u.%u by mpy-cross\n", x->compiled,
+               x->compiled == 1 ? "" : "s", x->mpy_version, x->mpy_sub);
+}
+
 static void print_report(const struct build_args *a, const esp01_tree *tree,
-                         const esp01_build_result *r, const char *output)
+                         const esp01_build_result *r, const char *output,
+                         const struct build_extras *x)
 {
     const esp01_layout *l = &r->layout;
     if (r->have_firmware)
@@ -207,6 +423,7 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
     printf("filesystem: %s at 0x%x, %u blocks of 4 KiB (ends 0x%x; SDK area 0x%x-0x%x)\n",
            esp01_fs_name(r->fs), l->fs_start, l->fs_blocks,
            l->fs_start + l->fs_blocks * ESP01_SECTOR, l->sdk_start, l->chip_size);
+    print_extras(x, a);
     printf("\n%8s %6s  %s\n", "bytes", "blocks", "path");
     size_t files = 0;
     for (size_t i = 0; i < tree->count; i++) {
@@ -267,6 +484,9 @@ int cmd_build(int argc, char **argv)
     esp01_build_result res;
     memset(&res, 0, sizeof res);
     int status = EXIT_FAIL;
+    static struct build_extras x;
+    memset(&x, 0, sizeof x);
+    x.compiled = -1;
 
     esp01_hostdir_options hopt;
     esp01_hostdir_defaults(&hopt);
@@ -275,14 +495,13 @@ int cmd_build(int argc, char **argv)
         cli_lib_error(rc, &err);
         goto out;
     }
-    if (a.have_mtime)
-        for (size_t i = 0; i < tree.count; i++) {
-            tree.entries[i].has_mtime = tree.entries[i].type == ESP01_ENTRY_FILE;
-            tree.entries[i].mtime_ns = a.mtime_s * 1000000000ull;
-        }
     if (!esp01_tree_find(&tree, "main.py") && !esp01_tree_find(&tree, "boot.py"))
         cli_warn("'%s' has no boot.py or main.py: nothing will run at power-up",
                  a.project);
+    if (a.config && add_config(&a, &tree, &x) < 0)
+        goto out;
+    if (add_modules(&a, &tree, &x) < 0)
+        goto out;
     if (a.firmware) {
         rc = esp01_read_file(a.firmware, 16u << 20, &fw, &fw_len, &err);
         if (rc < 0) {
@@ -290,6 +509,13 @@ int cmd_build(int argc, char **argv)
             goto out;
         }
     }
+    if (a.mpy && compile_mpy(&a, &tree, fw, fw_len, &x) < 0)
+        goto out;
+    if (a.have_mtime)
+        for (size_t i = 0; i < tree.count; i++) {
+            tree.entries[i].has_mtime = tree.entries[i].type == ESP01_ENTRY_FILE;
+            tree.entries[i].mtime_ns = a.mtime_s * 1000000000ull;
+        }
     rc = esp01_build(fw, fw_len, &tree, &a.opt, &res, &err);
     if (rc < 0) {
         if (a.firmware && (rc == ESP01_E_FORMAT || rc == ESP01_E_CHECKSUM))
@@ -317,7 +543,7 @@ int cmd_build(int argc, char **argv)
         }
     }
     if (!a.quiet)
-        print_report(&a, &tree, &res, output);
+        print_report(&a, &tree, &res, output, &x);
     status = EXIT_OK;
 out:
     esp01_build_result_free(&res);
