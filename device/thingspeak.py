@@ -1,5 +1,5 @@
-# ThingSpeak client with its own HTTP/1.0 client for a 38 KB heap. 2-space
-# indent: the source must stay under 6 KB to compile on the device.
+# ThingSpeak + its own HTTP/1.0 client for a 38 KB heap; 2-space indent
+# keeps it under 6 KB so the board can compile it.
 import socket, time, json
 
 class ThingSpeakError(Exception):
@@ -16,23 +16,23 @@ class RateLimited(ThingSpeakError):
 def _fail(why):
   raise ThingSpeakError(why)
 
-_WHY = {400: 'bad key?', 401: 'bad key?', 402: 'quota used up', 404: 'no such channel?',
-        429: 'too many requests'}
+_WHY = {400: 'bad key?', 401: 'bad key?', 404: 'no such channel?', 429: 'too many requests'}
 _KEYS = ('field1', 'field2', 'field3', 'field4', 'field5', 'field6', 'field7',
          'field8', 'lat', 'long', 'elevation', 'status')
 
 def _enc(out, v):
-  # Percent-encode all but RFC 3986 unreserved bytes.
-  if not isinstance(v, bytes):
-    v = str(v).encode()
-  for c in v:
+  # Percent-encode all but RFC 3986 unreserved bytes; numbers need none.
+  if isinstance(v, (int, float)):
+    out += str(v)
+    return
+  for c in v if isinstance(v, bytes) else str(v).encode():
     if 48 <= c <= 57 or 97 <= c | 32 <= 122 or c in b'-_.~':
       out.append(c)
     else:
       out += b'%%%02X' % c
 
 def _step(p, c, name):
-  # Case-insensitive match of byte c at position p of name; -1: no match.
+  # Match byte c (any case) at position p of name; -1: no match.
   if 65 <= c <= 90:
     c += 32
   return p + 1 if 0 <= p < len(name) and name[p] == c else -1
@@ -50,12 +50,12 @@ class Channel:
     self.timeout = timeout
     self._tail = (' HTTP/1.0\r\nHost: %s\r\n\r\n' % host).encode()
     self._buf = bytearray(128)
-    self._addr = self._s = None
+    self._addr = None
     self._n = self._i = 0
 
   def get(self, req, limit=1024):
-    # req: bytearray b'GET /path?query'. Returns the body of a 2xx reply;
-    # the reply goes through a fixed buffer, headers are never kept.
+    # req: bytearray b'GET /path?query'. Returns the body of a 2xx reply,
+    # read through a fixed buffer; headers are never kept.
     req += self._tail
     if self._addr is None:
       self._addr = socket.getaddrinfo(*self._hp)[0][-1]
@@ -91,7 +91,6 @@ class Channel:
         self._copy(body, clen, limit)
     finally:
       s.close()
-      self._s = None
     return body
 
   def _byte(self, want=1, eof=False):
@@ -168,7 +167,9 @@ class Channel:
         raise ValueError(k)
       v = kw[k]
       if v is not None:
-        q += b'&%s=' % k
+        q += b'&'
+        q += k
+        q += b'='
         _enc(q, v)
     if len(q) == n:
       raise ValueError('nothing to send')
@@ -176,7 +177,7 @@ class Channel:
       left = self.interval * 1000 - time.ticks_diff(time.ticks_ms(), self._last)
       if left > 0:
         if not wait:
-          raise RateLimited('next update allowed in %d ms' % left)
+          raise RateLimited('next update in %d ms' % left)
         time.sleep_ms(left)
     try:
       body = self.get(q, 32)
@@ -187,7 +188,7 @@ class Channel:
     except ValueError:
       _fail('unexpected reply')
     if n < 1:
-      raise RateLimited('rejected (reply 0): under 15 s since last update, or bad data')
+      raise RateLimited('rejected (reply 0): too soon, or bad data')
     return n
 
   def _read(self, path, limit):

@@ -175,7 +175,7 @@ check('second update within 15 s waits out the rest (11 s)', vtime.slept_ms - sl
 left = len(net.peers)
 peer(reply)
 raises('wait=False refuses instead of waiting', ts.RateLimited, ch.update, field1=3, wait=False,
-       match='allowed in')
+       match='next update in')
 check('a refused update opens no connection', len(net.peers) == left + 1)
 net.peers.pop()
 vtime.advance(15000)
@@ -187,7 +187,7 @@ vtime.advance(15000)
 peer(R.with_length(b'0'))
 raises('a rejected update', ts.RateLimited, ch.update, field1=5, wait=False, match='reply 0')
 raises('... still starts the 15 s over', ts.RateLimited, ch.update, field1=5, wait=False,
-       match='allowed in 15000 ms')
+       match='next update in 15000 ms')
 ch2 = ts.Channel(KEY, interval=60)
 peer(reply)
 ch2.update(field1=1)
@@ -244,3 +244,7 @@ for name, reply in (('Content-Length', R.with_length(b'1234')), ('chunked', R.ch
 used = heap(R.with_length(b'1234'), field1=21.5, field2=40, status='all good & dry')
 print('# heap per update (with an encoded status): %d bytes' % used)
 check('update cycle with a status allocates under 2 KB', used < 2048, '%d bytes' % used)
+used = heap(R.chunked(b'1234'), field1=1, field2=2.5, field3=3, field4=4, field5=5, field6=6,
+            field7=7, field8=-8.25, lat=51.5, long=-0.125, elevation=35, status='all good & dry')
+print('# heap per update (every field, position and a status): %d bytes' % used)
+check('update cycle with every field allocates under 2 KB', used < 2048, '%d bytes' % used)
