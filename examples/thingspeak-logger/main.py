@@ -52,11 +52,32 @@ class Sensor:
         return {'field1': t, 'field2': h}, '%.1f C, %.0f %%RH' % (t, h)
 
 
-def watchdog():
-    try:
-        return machine.WDT(timeout=WDT_MS)
-    except TypeError:  # ESP8266: fixed timeout, no arguments
-        return machine.WDT()
+class Watchdog:
+    # machine.WDT where the port takes a timeout as long as a cycle. The
+    # ESP8266's is fixed at about 5 s and, once created, no longer fed by
+    # the firmware: shorter than a WiFi connect. There a virtual timer, run
+    # even while the loop waits on a socket, resets the board if the loop
+    # has not come round for `ms` (the SDK's own watchdog still covers
+    # firmware lockups).
+    def __init__(self, ms):
+        self.ms = ms
+        self.last = time.ticks_ms()
+        try:
+            self.wdt = machine.WDT(timeout=ms)
+        except (TypeError, ValueError):
+            self.wdt = None
+            self.timer = machine.Timer(-1)
+            self.timer.init(period=5000, mode=machine.Timer.PERIODIC, callback=self.check)
+
+    def feed(self):
+        self.last = time.ticks_ms()
+        if self.wdt:
+            self.wdt.feed()
+
+    def check(self, timer=None):
+        if time.ticks_diff(time.ticks_ms(), self.last) > self.ms:
+            print('watchdog: no cycle for %d s, resetting' % (self.ms // 1000))
+            machine.reset()
 
 
 def blink(led):
@@ -79,7 +100,7 @@ def run(cycles=None):
     ch = thingspeak.Channel(cfg['write_key'], host=cfg.get('host', 'api.thingspeak.com'))
     sensor = Sensor(cfg.get('sensor', 'auto'), cfg.get('sensor_pin', 2))
     log('sensor %s, posting every %d s' % (sensor.kind, every))
-    wdt = watchdog()
+    wdt = Watchdog(WDT_MS)
     fails = n = 0
     while cycles is None or n < cycles:
         n += 1

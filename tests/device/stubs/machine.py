@@ -41,13 +41,38 @@ class ADC:
 
 
 class WDT:
+    # v1.19's ESP8266 WDT takes no keyword (TypeError); later ones refuse
+    # any timeout but the fixed 5 s (ValueError): `modern` picks which.
     feeds = 0
+    modern = False
 
-    def __init__(self, id=0):
-        pass
+    def __init__(self, id=0, *, timeout=None):
+        if timeout is not None:
+            if WDT.modern:
+                raise ValueError()
+            raise TypeError("function doesn't take keyword arguments")
 
     def feed(self):
         WDT.feeds += 1
+
+
+class Timer:
+    PERIODIC = 1
+    ONE_SHOT = 0
+    made = []
+
+    def __init__(self, id):
+        self.id = id
+        self.callback = None
+        Timer.made.append(self)
+
+    def init(self, period=-1, mode=PERIODIC, callback=None):
+        self.period = period
+        self.mode = mode
+        self.callback = callback
+
+    def deinit(self):
+        self.callback = None
 
 
 resets = 0
