@@ -16,6 +16,7 @@
 #include "esp01/devmods.h"
 #include "esp01/fileio.h"
 #include "esp01/hostdir.h"
+#include "esp01/json.h"
 #include "esp01/mpy.h"
 
 static const char build_usage[] =
@@ -292,6 +293,18 @@ static int add_config(struct build_args *a, esp01_tree *tree, struct build_extra
         cli_error("--config %s: %s", a->config, err.msg);
         return rc;
     }
+    /* Checked here: on the board a broken file only shows at boot.  The
+     * message gives a position, never the text (it holds secrets). */
+    rc = esp01_json_check(data, len, &err);
+    if (rc != ESP01_JSON_OBJECT) {
+        if (rc < 0)
+            cli_error("--config %s: not valid JSON: %s", a->config, err.msg);
+        else
+            cli_error("--config %s: must be a JSON object ({\"ssid\": ...})", a->config);
+        free(data);
+        return -1;
+    }
+    rc = 0;
     if (esp01_tree_find(tree, "config.json")) {
         cli_warn("--config %s replaces %s/config.json in the image", a->config, a->project);
         for (size_t i = 0; i < tree->count; i++)

@@ -65,6 +65,15 @@ check "warned that it replaces the project's" grep -q 'replaces hascfg/config.js
 check "the --config file is what is in the image" cmp -s c.txt secret.json
 expect_fail "--config file missing" 1 "--config nothere.json: .*No such file" \
     "$ESP01" build plain --firmware fw.bin -o x.bin --config nothere.json
+printf '{"ssid": "hall",\n "password": "pw-s3cr3t-value",}\n' > broken.json
+expect_fail "--config that is not JSON: line and column" 1 \
+    "--config broken.json: not valid JSON: line 2, column 32: expected a \"key\"" \
+    "$ESP01" build plain --firmware fw.bin -o x.bin --config broken.json
+check "... without showing the file's text" no_secret
+check "nothing written for a broken config" test ! -e x.bin
+printf '["s3cr3t"]' > list.json
+expect_fail "--config must be an object" 1 "--config list.json: must be a JSON object" \
+    "$ESP01" build plain --firmware fw.bin -o x.bin --config list.json
 
 # --- --mpy
 PATH="$TMP/bin:$PATH" expect_ok "--mpy with mpy-cross on PATH" \
