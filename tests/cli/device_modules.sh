@@ -63,9 +63,14 @@ done
 if [ ! -f "$PEER" ]; then
     skip "device modules on MicroPython" "npm peer missing: run (cd tests/peers && npm ci)"; finish
 fi
+# Real framings to replay: what Node's HTTP server sends.
+if ! node tests/peers/http_replies.mjs "$TMP/replies" 2>"$TMP/replies.err"; then
+    fail "record replies from Node's HTTP server" "$(head -c 300 "$TMP/replies.err")"
+fi
 for t in test_thingspeak test_wifitools test_logger; do
     out=$(node tests/peers/mpy_run.mjs --put device:/lib --put tests/device/stubs:/stubs \
-          --put examples/thingspeak-logger:/app "tests/device/$t.py" 2>&1)
+          --put examples/thingspeak-logger:/app --put "$TMP/replies:/replies" \
+          "tests/device/$t.py" 2>&1)
     rc=$?
     # Results, and the measurements ('# ' lines); the logger's own log is indented.
     echo "$out" | grep -E '^(ok|FAIL|SKIP|#) ' | grep -v '^#   '

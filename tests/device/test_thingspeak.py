@@ -106,6 +106,42 @@ rc = ts.Channel(channel_id=1417)
 all_cuts('chunked feeds JSON', R.chunked(R.FEEDS, sizes=[300, len(R.FEEDS) - 300]),
          lambda: rc.feeds(results=2)[1]['entry_id'], 42)
 
+# --- replies recorded from Node's HTTP server (tests/peers/http_replies.mjs)
+import os
+
+
+def outcome(fn):
+    try:
+        return fn()
+    except ts.HTTPError as e:
+        return 'HTTPError %d' % e.status
+    except Exception as e:
+        return type(e).__name__
+
+
+try:
+    recorded = sorted(os.listdir('/replies'))
+except OSError:
+    recorded = []
+check("replies recorded from Node's HTTP server are here", len(recorded) == 7, repr(recorded))
+if recorded:
+    def rec(name):
+        with open('/replies/' + name, 'rb') as f:
+            return f.read()
+
+    def post():
+        return outcome(lambda: channel().update(field1=1))
+
+    all_cuts('Node http: Content-Length reply', rec('length-1234'), post, 1234)
+    all_cuts('Node http: chunked reply from three writes', rec('chunked-5678'), post, 5678)
+    all_cuts('Node http: HTTP/1.0 reply ended by the close', rec('http10-close-4321'), post, 4321)
+    all_cuts('Node http: body "0"', rec('zero'), post, 'RateLimited')
+    all_cuts('Node http: 400', rec('status-400'), post, 'HTTPError 400')
+    all_cuts('Node http: 500', rec('status-500'), post, 'HTTPError 500')
+    rc = ts.Channel(channel_id=1417)
+    all_cuts('Node http: chunked JSON feeds', rec('feeds-chunked'),
+             lambda: outcome(lambda: rc.feeds(2)[1]['entry_id']), 42)
+
 # --- peers that stall, reset, close early or refuse
 reply = R.with_length(b'1234')
 body_at = reply.index(b'\r\n\r\n') + 5
