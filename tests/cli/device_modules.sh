@@ -30,6 +30,13 @@ def center(x):
 y = b'''
 .rjust(1)
 ''' + "\\" + x.rjust(1)
+import math, random
+x = math.inf + math.sqrt(2)
+from math import (gamma,
+    floor)
+r = random.randint(1, 6) + random.getrandbits(3)
+z = 2j + 1e3 + 0x1F
+print(__file__, obj.inf)
 PY
 cat >"$TMP/bad.want" <<WANT
 $TMP/bad.py:6: str.partition is missing on the ESP8266 port
@@ -38,6 +45,11 @@ $TMP/bad.py:8: binascii.crc32 is missing on the ESP8266 port
 $TMP/bad.py:10: math.isclose is missing on the ESP8266 port
 $TMP/bad.py:11: f-string: not in every ESP8266 build from v1.19; use % formatting
 $TMP/bad.py:16: str.rjust is missing on the ESP8266 port
+$TMP/bad.py:18: math.inf is missing on the ESP8266 port
+$TMP/bad.py:19: math.gamma is missing on the ESP8266 port
+$TMP/bad.py:21: random.randint is missing on the ESP8266 port
+$TMP/bad.py:22: complex numbers are missing on the ESP8266 port
+$TMP/bad.py:23: __file__ is missing on the ESP8266 port
 WANT
 node "$SCAN" "$TMP/bad.py" >"$TMP/bad.got"; rc=$?
 if [ $rc -eq 1 ] && cmp -s "$TMP/bad.want" "$TMP/bad.got"; then

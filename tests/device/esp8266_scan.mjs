@@ -20,7 +20,18 @@ const MISSING_ATTRS = new Map([
 // Names the port lacks wherever they appear (builtins, or imported names).
 const MISSING_NAMES = new Map([
   ["setattr", "setattr()"], ["delattr", "delattr()"], ["compile", "compile()"],
+  ["execfile", "execfile()"], ["complex", "complex numbers"],
+  ["NotImplemented", "NotImplemented"], ["__file__", "__file__"],
   ["md5", "hashlib.md5"], ["crc32", "binascii.crc32"], ["isclose", "math.isclose"],
+]);
+// module.NAME (or `from module import NAME`) the port leaves out: its
+// mpconfigport.h turns off math constants and special functions and
+// random's extra functions.
+const MISSING_IN = new Map([
+  ["math", new Set(["inf", "nan", "tau", "erf", "erfc", "gamma", "lgamma", "factorial", "isclose"])],
+  ["random", new Set(["randint", "randrange", "choice", "uniform", "random"])],
+  ["binascii", new Set(["crc32"])],
+  ["hashlib", new Set(["md5"])],
 ]);
 
 function tokenize(src) {
@@ -56,7 +67,11 @@ function tokenize(src) {
     const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i, i + 200));
     if (id) { toks.push({ kind: "name", text: id[0], line }); i += id[0].length; continue; }
     const num = /^[0-9][0-9a-zA-Z_.]*/.exec(src.slice(i, i + 100));
-    if (num) { toks.push({ kind: "num", line }); i += num[0].length; continue; }
+    if (num) {
+      toks.push({ kind: "num", line, imag: /^[0-9][0-9_.]*(e[+-]?[0-9_]+)?[jJ]$/i.test(num[0]) });
+      i += num[0].length;
+      continue;
+    }
     toks.push({ kind: "op", text: c, line });
     i++;
   }
@@ -73,8 +88,31 @@ export function scan(src, max) {
     const t = toks[k];
     if (t.kind === "str" && t.prefix.includes("f"))
       out.push([t.line, "f-string: not in every ESP8266 build from v1.19; use % formatting"]);
+    if (t.kind === "num" && t.imag)
+      out.push([t.line, "complex numbers are missing on the ESP8266 port"]);
     if (t.kind !== "name") continue;
     const prev = toks[k - 1];
+    // from MODULE import a, (b, c): the names imported.
+    if (t.text === "from" && toks[k + 1] && MISSING_IN.has(toks[k + 1].text) &&
+        toks[k + 2] && toks[k + 2].text === "import") {
+      const missing = MISSING_IN.get(toks[k + 1].text);
+      let depth = 0;
+      for (let j = k + 3; j < toks.length; j++) {
+        const u = toks[j];
+        if (u.kind === "op" && u.text === "(") depth++;
+        else if (u.kind === "op" && u.text === ")") depth--;
+        else if (u.line !== t.line && depth <= 0) break;
+        else if (u.kind === "name" && missing.has(u.text) && !MISSING_NAMES.has(u.text))
+          out.push([u.line, `${toks[k + 1].text}.${u.text} is missing on the ESP8266 port`]);
+      }
+    }
+    const qual = toks[k - 2];
+    if (prev && prev.kind === "op" && prev.text === "." && qual && qual.kind === "name" &&
+        MISSING_IN.has(qual.text) && MISSING_IN.get(qual.text).has(t.text) &&
+        !MISSING_ATTRS.has(t.text)) {
+      out.push([t.line, `${qual.text}.${t.text} is missing on the ESP8266 port`]);
+      continue;
+    }
     const isAttr = prev && prev.kind === "op" && prev.text === ".";
     const isDef = prev && prev.kind === "name" && (prev.text === "def" || prev.text === "class");
     if (isDef) continue;
