@@ -331,6 +331,43 @@ static void find_board(const uint8_t *fw, size_t n, esp01_image_info *info)
         info->variant = ESP01_VARIANT_GENERIC;
 }
 
+#define IROM_LINK_STD 0x40209000u
+#define IROM_LINK_OTA 0x40245000u /* 0x40200000 + 0x3c000 + 0x9000 */
+#define OTA_FIRMWARE_OFFSET 0x3C000u
+
+/*
+ * Which address irom0 was linked at.  Xtensa code loads addresses from
+ * literal pools, so irom0 is full of words pointing into itself.  Words in
+ * [0x40209000, 0x40245000) can only point into a standard build's irom0;
+ * words in [0x40209000 + len, 0x40245000 + len) only into an OTA build's.
+ */
+static uint32_t irom_link_of(const uint8_t *irom, uint32_t irom_len)
+{
+    uint32_t std = 0, ota = 0;
+    for (uint32_t i = 0; i + 4 <= irom_len; i += 4) {
+        uint32_t w = esp01_le32(irom + i);
+        if (w >= IROM_LINK_STD && w < IROM_LINK_OTA)
+            std++;
+        else if (w >= IROM_LINK_STD + irom_len && w < IROM_LINK_OTA + irom_len)
+            ota++;
+    }
+    if (std >= 64 && std > 8 * ota)
+        return IROM_LINK_STD;
+    if (ota >= 64 && ota > 8 * std)
+        return IROM_LINK_OTA;
+    return 0;
+}
+
+/* yaota8266 at 0x0 and a MicroPython firmware image at 0x3C000. */
+static bool is_ota_bundle(const uint8_t *buf, size_t len)
+{
+    bool ok = true;
+    uint32_t word = esp01_le32_at(buf, len, OTA_FIRMWARE_OFFSET + ESP01_IROM_LEN_WORD, &ok);
+    return ok && buf[OTA_FIRMWARE_OFFSET] == ESP01_IMAGE_MAGIC &&
+           word >= ESP01_IROM_OFFSET && word <= IROM_MAX_END &&
+           OTA_FIRMWARE_OFFSET + (size_t)word <= len;
+}
+
 int esp01_image_parse(const uint8_t *buf, size_t len, esp01_image_info *info,
                       esp01_err *err)
 {
@@ -413,6 +450,9 @@ int esp01_image_parse(const uint8_t *buf, size_t len, esp01_image_info *info,
         esp01_md5(buf + 4, word - 4, info->md5_computed);
         info->md5_ok = memcmp(info->md5_stored, info->md5_computed, 16) == 0;
         info->is_flash_dump = len > info->firmware_len;
+        info->irom_link = irom_link_of(buf + ESP01_IROM_OFFSET, info->irom_len);
+    } else {
+        info->ota_bundle = is_ota_bundle(buf, len);
     }
 
     size_t fw_n = firmware_extent(len, info);

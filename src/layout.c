@@ -202,6 +202,12 @@ int esp01_layout_for(const esp01_image_info *info, uint32_t chip_size,
         return esp01_fail(err, ESP01_E_INVAL,
                           "chip size %u is not one of 512K, 1M, 2M, 4M, 8M, 16M",
                           (unsigned)chip_size);
+    if (info->ota_bundle)
+        return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                          "layout unknown: an OTA download (yaota8266 boot loader, firmware at 0x3C000); esp01 supports the plain builds");
+    if (info->irom_link == 0x40245000u)
+        return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                          "layout unknown: irom0 is linked at 0x40245000, an OTA build (esp8266_ota.ld) meant to sit behind yaota8266");
     if (!info->has_irom)
         return esp01_fail(err, ESP01_E_UNSUPPORTED,
                           "layout unknown: no MicroPython irom0 length word at 0x8FFC");

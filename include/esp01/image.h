@@ -141,6 +141,15 @@ typedef struct esp01_image_info {
     bool has_romfs;
     /* The file is longer than the firmware: a flash dump or esp01 build output. */
     bool is_flash_dump;
+
+    /* OTA builds (esp8266_ota.ld) link irom0 at 0x40245000, behind the
+     * yaota8266 boot loader, and so use a different flash map.  The parser
+     * tells them by the irom0 addresses in the code's literal pools:
+     * irom_link is 0x40209000 or 0x40245000 when one clearly dominates,
+     * else 0.  ota_bundle: the file is yaota8266 followed by such a
+     * firmware at 0x3C000 (the published OTA download). */
+    uint32_t irom_link;
+    bool ota_bundle;
 } esp01_image_info;
 
 /*

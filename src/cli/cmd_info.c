@@ -125,8 +125,11 @@ static void print_text(const struct report *r)
         printf("            (computed 0x%02X: the ROM loader will refuse to boot this)\n",
                in->checksum_computed);
     if (in->has_irom) {
-        printf("irom0:      %u bytes at 0x9000 (length word 0x%X at 0x8FFC)\n",
-               (unsigned)in->irom_len, (unsigned)in->length_word);
+        printf("irom0:      %u bytes at 0x9000 (length word 0x%X at 0x8FFC), linked at %s\n",
+               (unsigned)in->irom_len, (unsigned)in->length_word,
+               in->irom_link == 0x40209000u   ? "0x40209000 (standard build)"
+               : in->irom_link == 0x40245000u ? "0x40245000 (OTA build)"
+                                               : "an address the code does not make evident");
         esp01_hex(in->md5_stored, 16, hex);
         printf("md5:        %s at 0x%X, %s\n", hex, (unsigned)in->length_word,
                in->md5_ok ? "ok (as esp.check_fw() checks)" : "BAD");
@@ -136,6 +139,8 @@ static void print_text(const struct report *r)
         }
         printf("firmware:   %zu bytes (0x0-0x%zX)\n", in->firmware_len,
                in->firmware_len);
+    } else if (in->ota_bundle) {
+        printf("irom0:      none at 0x8FFC: this is a boot loader with a MicroPython firmware at 0x3C000 (OTA download)\n");
     } else {
         printf("irom0:      none (no MicroPython length word at 0x8FFC)\n");
     }
@@ -266,7 +271,12 @@ static void print_json(const struct report *r)
         esp01_hex(in->md5_stored, 16, hex);
         printf("\"md5\": \"%s\", ", hex);
         esp01_hex(in->md5_computed, 16, hex);
-        printf("\"md5_computed\": \"%s\", \"md5_ok\": %s},\n", hex, in->md5_ok ? t : f);
+        printf("\"md5_computed\": \"%s\", \"md5_ok\": %s, \"irom0_link\": ", hex,
+               in->md5_ok ? t : f);
+        if (in->irom_link)
+            printf("%u},\n", (unsigned)in->irom_link);
+        else
+            printf("null},\n");
     } else {
         printf("  \"trailer\": null,\n");
     }
@@ -288,7 +298,8 @@ static void print_json(const struct report *r)
     if (in->has_romfs)
         printf("%s\"romfs\"", sep);
     printf("],\n");
-    printf("  \"flash_dump\": %s,\n", in->is_flash_dump ? t : f);
+    printf("  \"flash_dump\": %s,\n  \"ota_bundle\": %s,\n", in->is_flash_dump ? t : f,
+           in->ota_bundle ? t : f);
     if (r->layout_code < 0) {
         json_key_str("layout_error", r->layout_err.msg, true);
         printf("  \"layout_source\": null,\n  \"flash_map\": [],\n");

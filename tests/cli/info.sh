@@ -89,6 +89,16 @@ check "unknown layout: says why" grep -q '^flash map:  unknown: layout unknown f
 "$ESP01" info --json "$TMP/u.bin" >"$TMP/u.json"
 check "unknown layout: json" test "$(json "$TMP/u.json" 'j.flash_map.length + ":" + (j.layout_error !== null)')" = "0:true"
 
+# OTA builds use another flash map: refused with the reason, still explained.
+"$MKFW" --irom-link 0x40245000 "$TMP/ota.bin"
+expect_ok "OTA-linked firmware explained" "$ESP01" info "$TMP/ota.bin"
+check "OTA-linked: irom0 link address shown" grep -q 'linked at 0x40245000 (OTA build)' "$TMP/out"
+check "OTA-linked: layout refused" grep -q '^flash map:  unknown: .*OTA build' "$TMP/out"
+check "standard link shown" grep -q 'linked at 0x40209000 (standard build)' "$TMP/fw.txt"
+"$MKFW" --ota-bundle "$TMP/otab.bin"
+"$ESP01" info --json "$TMP/otab.bin" >"$TMP/otab.json"
+check "OTA download: recognised" test "$(json "$TMP/otab.json" '[j.ota_bundle, j.trailer, j.version, /OTA download/.test(j.layout_error)].join()')" = "true,,v1.22.1 on 2024-01-05,true"
+
 # --- flash dumps with real MicroPython filesystems ---------------------------
 "$MKFW" --variant 1M --dump-size 1M --put "0x99000:$FIX/lfs2-esp01-project.img" "$TMP/dump.bin"
 expect_ok "1 MiB dump with a real littlefs" "$ESP01" info "$TMP/dump.bin"

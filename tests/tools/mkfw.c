@@ -39,6 +39,9 @@ static void usage(void)
           "  --put OFFSET:FILE                 copy FILE into the output at OFFSET\n"
           "  --corrupt checksum|md5|magic|segment-past-end|length-word\n"
           "  --truncate N                      keep only the first N bytes\n"
+          "  --irom-link ADDR                  address irom0 literal pools point at\n"
+          "                                    (default 0x40209000; 0x40245000 = OTA build)\n"
+          "  --ota-bundle                      prefix a yaota8266-like loader, firmware at 0x3C000\n"
           "  --seed N                          filler noise seed\n",
           stderr);
     exit(2);
@@ -88,7 +91,8 @@ int main(int argc, char **argv)
     const char *vfs = NULL, *corrupt = NULL, *out = NULL;
     unsigned long irom_size = 0, dump_size = 0, truncate_to = 0;
     bool truncate = false, split = false, no_banner = false, no_trailer = false;
-    bool tiny = false;
+    bool tiny = false, ota_bundle = false;
+    unsigned long irom_link = 0x40209000;
     int segments = 3, mode = 0, size_code = 2, freq = 0;
     const char *puts_spec[MAX_PUTS];
     int nputs = 0;
@@ -106,6 +110,8 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--split-banner") == 0) split = true;
         else if (strcmp(a, "--no-banner") == 0) no_banner = true;
         else if (strcmp(a, "--tiny") == 0) tiny = true;
+        else if (strcmp(a, "--ota-bundle") == 0) ota_bundle = true;
+        else if (ARG("--irom-link")) irom_link = num(v);
         else if (strcmp(a, "--no-trailer") == 0) no_trailer = true;
         else if (ARG("--header")) {
             if (sscanf(v, "%d,%d,%d", &mode, &size_code, &freq) != 3)
@@ -201,6 +207,14 @@ int main(int argc, char **argv)
         uint8_t *irom = buf + 0x9000;
         for (size_t k = 0; k < irom_size; k++)
             irom[k] = noise();
+        /* Literal pools: code loads irom0 addresses (functions, strings)
+         * from words next to it, about one word in sixteen. */
+        if (irom_link)
+            for (size_t k = 0; k + 4 <= irom_size; k += 64) {
+                uint32_t target = (uint32_t)(irom_link + (rng_state % irom_size)) & ~3u;
+                esp01_put_le32(irom + k + 4 * (noise() % 16), target);
+                (void)noise();
+            }
         /* Literals sit in .irom0.text's rodata part, around the middle. */
         size_t at = irom_size / 3;
         char text[160];
@@ -270,6 +284,27 @@ int main(int argc, char **argv)
         }
         memcpy(buf + at, data, n);
         free(data);
+    }
+    if (ota_bundle) {
+        /* A one-segment boot loader image, 0xFF to 0x3C000, then the firmware. */
+        const size_t at = 0x3C000;
+        uint8_t *nb = malloc(at + len);
+        if (!nb)
+            return 1;
+        memset(nb, 0xFF, at);
+        memcpy(nb + at, buf, len);
+        static const uint8_t loader[8] = {0xE9, 1, 0, 0x20, 0x04, 0x00, 0x10, 0x40};
+        memcpy(nb, loader, 8);
+        esp01_put_le32(nb + 8, 0x40100000u);
+        esp01_put_le32(nb + 12, 0x40);
+        uint8_t lsum = 0xEF;
+        for (size_t k = 16; k < 16 + 0x40; k++)
+            lsum ^= nb[k] = noise();
+        memset(nb + 0x50, 0, 15);
+        nb[0x5F] = lsum;
+        free(buf);
+        buf = nb;
+        len += at;
     }
     if (truncate && truncate_to < len)
         len = truncate_to;

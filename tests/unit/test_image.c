@@ -244,6 +244,46 @@ TEST(strings_after_the_firmware_do_not_count)
     free(b);
 }
 
+TEST(irom_link_address_from_literal_pools)
+{
+    /* 0x4000 bytes of irom0 = 4096 words; a pointer every 16 words. */
+    size_t n;
+    uint8_t *b = tiny_fw(0x4000, NULL, 0, &n);
+    for (size_t k = 0; k < 0x4000; k += 64)
+        esp01_put_le32(b + 0x9000 + k, 0x40209000u + (uint32_t)k);
+    esp01_image_info info;
+    CHECK_EQ(esp01_image_parse(b, n, &info, NULL), 0);
+    CHECK_EQ(info.irom_link, 0x40209000u);
+    /* esp8266_ota.ld: org 0x40200000 + 0x3c000 + 0x9000 */
+    for (size_t k = 0; k < 0x4000; k += 64)
+        esp01_put_le32(b + 0x9000 + k, 0x40245000u + (uint32_t)k);
+    CHECK_EQ(esp01_image_parse(b, n, &info, NULL), 0);
+    CHECK_EQ(info.irom_link, 0x40245000u);
+    /* no evidence either way */
+    memset(b + 0x9000, 0x11, 0x4000);
+    CHECK_EQ(esp01_image_parse(b, n, &info, NULL), 0);
+    CHECK_EQ(info.irom_link, 0);
+    free(b);
+}
+
+TEST(ota_bundle)
+{
+    /* yaota8266 image at 0, MicroPython firmware image at 0x3C000 */
+    size_t fn;
+    uint8_t *f = tiny_fw(0x400, NULL, 0, &fn);
+    size_t n = 0x3C000 + fn;
+    uint8_t *b = malloc(n);
+    memset(b, 0xFF, 0x3C000);
+    tiny_v1(b);
+    memcpy(b + 0x3C000, f, fn);
+    esp01_image_info info;
+    CHECK_EQ(esp01_image_parse(b, n, &info, NULL), 0);
+    CHECK(!info.has_irom);
+    CHECK(info.ota_bundle);
+    free(b);
+    free(f);
+}
+
 TEST(name_helpers)
 {
     CHECK_STR(esp01_flash_mode_name(ESP01_MODE_DOUT), "dout");
@@ -295,6 +335,8 @@ int main(void)
     RUN(version_and_variant_from_strings);
     RUN(split_banner_strings);
     RUN(strings_after_the_firmware_do_not_count);
+    RUN(irom_link_address_from_literal_pools);
+    RUN(ota_bundle);
     RUN(name_helpers);
     RUN(patch_header_rejects_bad_values);
     CHECK_DONE();

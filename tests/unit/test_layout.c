@@ -180,6 +180,16 @@ TEST(unknown_is_never_guessed)
     /* irom0 longer than the 1M linker script allows: custom build */
     i = fw(ESP01_VARIANT_1M, 22, 1, "v1.22.1 on 2024-01-05", false, 0x90000);
     CHECK_EQ(esp01_layout_for(&i, 1 * MiB, &l, &e), ESP01_E_UNSUPPORTED);
+    /* OTA builds: irom0 linked behind yaota8266 (esp8266_ota.ld) */
+    i = fw(ESP01_VARIANT_1M, 22, 1, "v1.22.1 on 2024-01-05", false, 0x8C000);
+    i.irom_link = 0x40245000u;
+    CHECK_EQ(esp01_layout_for(&i, 1 * MiB, &l, &e), ESP01_E_UNSUPPORTED);
+    CHECK(strstr(e.msg, "OTA") != NULL);
+    i.irom_link = 0;
+    i.has_irom = false;
+    i.ota_bundle = true;
+    CHECK_EQ(esp01_layout_for(&i, 1 * MiB, &l, &e), ESP01_E_UNSUPPORTED);
+    CHECK(strstr(e.msg, "OTA") != NULL);
     /* chip sizes other than the six */
     i = fw(ESP01_VARIANT_1M, 22, 1, "v1.22.1 on 2024-01-05", false, 0x8C000);
     CHECK_EQ(esp01_layout_for(&i, 3 * MiB, &l, &e), ESP01_E_INVAL);
