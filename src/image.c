@@ -375,14 +375,14 @@ int esp01_image_parse(const uint8_t *buf, size_t len, esp01_image_info *info,
     info->file_len = len;
     if (len == 0)
         return esp01_fail(err, ESP01_E_FORMAT, "empty file");
-    if (len < 8)
-        return esp01_fail(err, ESP01_E_FORMAT,
-                          "truncated: the image header needs 8 bytes, the file has %zu",
-                          len);
     if (buf[0] != ESP01_IMAGE_MAGIC)
         return esp01_fail(err, ESP01_E_FORMAT,
                           "not an ESP8266 firmware image: byte at 0x0 is 0x%02X, expected 0xE9",
                           buf[0]);
+    if (len < 8)
+        return esp01_fail(err, ESP01_E_FORMAT,
+                          "truncated: the image header needs 8 bytes, the file has %zu",
+                          len);
 
     esp01_rd r = esp01_rd_init(buf, len);
     esp01_rd_u8(&r);

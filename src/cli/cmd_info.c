@@ -147,7 +147,7 @@ static void print_text(const struct report *r)
     printf("version:    %s\n", in->has_version ? in->version : "not found");
     printf("board:      %s\n", in->board[0] ? in->board : "not found");
     printf("variant:    %s\n", esp01_variant_name(in->variant));
-    printf("filesystems:");
+    printf("can mount: ");
     if (in->has_vfs_lfs2)
         printf(" littlefs v2 (VfsLfs2)");
     if (in->has_vfs_fat)
@@ -155,7 +155,7 @@ static void print_text(const struct report *r)
     if (in->has_romfs)
         printf(" ROMFS (VfsRom)");
     if (!in->has_vfs_lfs2 && !in->has_vfs_fat && !in->has_romfs)
-        printf(" none");
+        printf(" no filesystem");
     printf("\n");
     if (in->is_flash_dump)
         printf("flash dump: yes, %zu bytes after the firmware\n",

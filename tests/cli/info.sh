@@ -22,7 +22,7 @@ check "text: board and variant" grep -q '^variant: *1M$' "$TMP/fw.txt"
 check "text: header decoded" grep -q '^header: *flash mode qio, size 1M, frequency 40m, entry 0x40100298$' "$TMP/fw.txt"
 check "text: IRAM segment" grep -Eq '^ +0 +load 0x40100000 +28436 bytes +IRAM' "$TMP/fw.txt"
 check "text: DRAM segments" test "$(grep -c 'DRAM' "$TMP/fw.txt")" -eq 2
-check "text: littlefs named" grep -q '^filesystems: littlefs v2 (VfsLfs2)$' "$TMP/fw.txt"
+check "text: littlefs named" grep -q '^can mount:  littlefs v2 (VfsLfs2)$' "$TMP/fw.txt"
 check "text: not a flash dump" grep -q ', MicroPython firmware$' "$TMP/fw.txt"
 # ESP-01 (1 MiB): FS at 0x99000, 98 blocks (flashbdev.py with esp8266_1MiB.ld)
 check "text: 1M chip row" grep -Eq '^  1M +0x0-0x095010 +0x098000 +0x099000 +98 +littlefs +393216 +0x0FB000$' "$TMP/fw.txt"
@@ -136,6 +136,10 @@ expect_fail "segment past end" 1 "segment 2 at 0x7294: .* run past the end of th
 expect_fail "truncated firmware" 1 "truncated: the length word at 0x8FFC says the firmware ends at 0x95000" "$ESP01" info "$TMP/trunc.bin"
 "$MKFW" --truncate 0x5000 "$TMP/trunc2.bin"
 expect_fail "truncated in a segment" 1 "segment 0 at 0x8: 28436 bytes of data run past the end" "$ESP01" info "$TMP/trunc2.bin"
+printf 'hi\n' >"$TMP/short.txt"
+expect_fail "short text file" 1 "short.txt: not an ESP8266 firmware image: byte at 0x0 is 0x68" "$ESP01" info "$TMP/short.txt"
+printf '\351\001' >"$TMP/short.bin"
+expect_fail "short image" 1 "short.bin: truncated: the image header needs 8 bytes, the file has 2" "$ESP01" info "$TMP/short.bin"
 expect_fail "missing file" 1 "^esp01: .*nope.bin.*No such file" "$ESP01" info "$TMP/nope.bin"
 for f in empty random magic past trunc trunc2; do
     "$ESP01" info "$TMP/$f.bin" 2>"$TMP/err" >/dev/null
