@@ -146,7 +146,9 @@ static void print_text(const struct report *r)
     }
     printf("version:    %s\n", in->has_version ? in->version : "not found");
     printf("board:      %s\n", in->board[0] ? in->board : "not found");
-    printf("variant:    %s\n", esp01_variant_name(in->variant));
+    /* v1.9-v1.12 had one generic build for 1 MiB and up: say so. */
+    printf("variant:    %s\n", r->layout_code == 0 ? r->maps[0].build
+                                                   : esp01_variant_name(in->variant));
     printf("can mount: ");
     if (in->has_vfs_lfs2)
         printf(" littlefs v2 (VfsLfs2)");
