@@ -114,6 +114,16 @@ check "build output with a real FAT, chip from header" test "$(json "$TMP/fat.js
 "$ESP01" info "$TMP/blank.bin" >"$TMP/out"
 check "dump: erased FS area" grep -q '^filesystem: none, erased' "$TMP/out"
 
+# esp01 build output: firmware + littlefs, header patched to dout, ends at the SDK area.
+mkdir -p "$TMP/proj"
+echo 'print("hello")' >"$TMP/proj/main.py"
+if "$ESP01" build "$TMP/proj" --firmware "$TMP/fw.bin" -o "$TMP/built.bin" >/dev/null 2>&1; then
+    "$ESP01" info --json "$TMP/built.bin" >"$TMP/built.json"
+    check "build output: littlefs at 0x99000, dout header, md5 kept" test "$(json "$TMP/built.json" '[j.flash_dump, j.filesystem_present.found, j.filesystem_present.offset, j.filesystem_present.chip_from, j.header.flash_mode, j.trailer.md5_ok, j.checksum.ok].join()')" = "true,littlefs,626688,header,dout,true,true"
+else
+    fail "build output" "esp01 build failed on the synthetic firmware"
+fi
+
 # --- damage that is reported, not fatal --------------------------------------
 "$MKFW" --corrupt checksum "$TMP/bc.bin"
 expect_ok "bad checksum is not fatal" "$ESP01" info "$TMP/bc.bin"
