@@ -321,14 +321,20 @@ static void find_board(const uint8_t *fw, size_t n, esp01_image_info *info)
         return;
     snprintf(info->board, sizeof info->board, "%s", base);
     /* The plain name covers several builds.  A 2 MiB ROMFS build compiles
-     * in VfsRom (v1.25+); a 512K build of v1.9-v1.11 was also called
-     * "ESP module" but has no VFS at all (mpconfigport_512k.h). */
-    if (info->has_romfs)
+     * in VfsRom (v1.25+).  Every generic build has the Xtensa inline
+     * assembler (MICROPY_EMIT_INLINE_XTENSA 1), whose decorator name
+     * "asm_xtensa" is a qstr; the 512K build of v1.9-v1.11, also called
+     * "ESP module", has neither it nor any VFS (mpconfigport_512k.h):
+     * its "VfsFat" text comes only from the frozen inisetup.py. */
+    if (info->has_romfs) {
         info->variant = ESP01_VARIANT_2M_ROMFS;
-    else if (!info->has_vfs_fat && !info->has_vfs_lfs2)
-        info->variant = ESP01_VARIANT_512K;
-    else
+    } else if (find(fw, n, "asm_xtensa")) {
         info->variant = ESP01_VARIANT_GENERIC;
+    } else {
+        info->variant = ESP01_VARIANT_512K;
+        info->has_vfs_fat = false;
+        info->has_vfs_lfs2 = false;
+    }
 }
 
 #define IROM_LINK_STD 0x40209000u

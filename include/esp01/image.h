@@ -136,6 +136,8 @@ typedef struct esp01_image_info {
     bool version_dev;
     char board[32];         /* "ESP module (1M)", or "" */
     esp01_variant variant;
+    /* Filesystems the firmware can mount: the VFS type names in its string
+     * table, except in a build known to compile no VFS at all. */
     bool has_vfs_lfs2;
     bool has_vfs_fat;
     bool has_romfs;

@@ -79,6 +79,12 @@ check "v1.9.4: FAT at 0x99000 on 4M" test "$(json "$TMP/old.json" '[j.flash_map[
 "$ESP01" info "$TMP/s.bin" >"$TMP/s.txt"
 check "512K: runs on 512K without FS" grep -Eq '^  512K +0x0-0x[0-9A-F]+ +- +no filesystem: the 512K build has no filesystem' "$TMP/s.txt"
 
+# v1.9-v1.11 built the 512K firmware under the plain name, without the
+# inline assembler and without VFS (its frozen inisetup.py still says VfsFat).
+"$MKFW" --variant 512K --version v1.10 --date 2019-01-25 "$TMP/s10.bin"
+"$ESP01" info --json "$TMP/s10.bin" >"$TMP/s10.json"
+check "v1.10 512K: told from the generic build" test "$(json "$TMP/s10.json" '[j.board, j.variant, j.filesystems.length, j.flash_map[0].runs, j.flash_map[1].has_fs].join()')" = "ESP module,512K,0,true,false"
+
 "$MKFW" --variant romfs --version v1.25.0 --date 2025-04-15 --split-banner "$TMP/r.bin"
 "$ESP01" info --json "$TMP/r.bin" >"$TMP/r.json"
 check "ROMFS: recognised, split banner read" test "$(json "$TMP/r.json" '[j.variant, j.version, j.flash_map[2].romfs_start, j.flash_map[2].fs_start].join()')" = "2M-ROMFS,v1.25.0 on 2025-04-15,720896,1048576"
@@ -159,6 +165,7 @@ done
 # --- usage -------------------------------------------------------------------
 expect_ok "--help" "$ESP01" info --help
 check "--help mentions --json" grep -q -- '--json' "$TMP/out"
+expect_fail "no FILE" 2 "^esp01: info: no FILE given" "$ESP01" info
 expect_fail "unknown option" 2 "unknown option '--bogus'" "$ESP01" info --bogus "$TMP/fw.bin"
 expect_fail "two files" 2 "one FILE at a time" "$ESP01" info "$TMP/fw.bin" "$TMP/fw.bin"
 

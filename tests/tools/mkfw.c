@@ -137,10 +137,12 @@ int main(int argc, char **argv)
                        strncmp(version, "v1.10", 5) == 0 ||
                        strncmp(version, "v1.11", 5) == 0 ||
                        strncmp(version, "v1.12", 5) == 0;
+    bool asm_xtensa = strcmp(variant, "512K") != 0 && strcmp(variant, "none") != 0;
     if (strcmp(variant, "512K") == 0) {
-        board = old_release && strncmp(version, "v1.12", 5) != 0
-                    ? "ESP module" : "ESP module (512K)";
-        if (!vfs) vfs = "none";
+        /* v1.9-v1.11 named it plainly and froze inisetup.py (VfsFat) in */
+        bool plain = old_release && strncmp(version, "v1.12", 5) != 0;
+        board = plain ? "ESP module" : "ESP module (512K)";
+        if (!vfs) vfs = plain ? "fat" : "none";
         if (!irom_size) irom_size = 0x64000;
     } else if (strcmp(variant, "1M") == 0) {
         board = "ESP module (1M)";
@@ -234,6 +236,8 @@ int main(int argc, char **argv)
             snprintf(text, sizeof text, "%s with ESP8266", board);
             put_str(irom, irom_size, &at, text);
         }
+        /* The inline assembler's decorator name: every build but 512K. */
+        if (asm_xtensa) put_str(irom, irom_size, &at, "asm_xtensa");
         if (strstr(vfs, "lfs2")) put_str(irom, irom_size, &at, "VfsLfs2");
         if (strstr(vfs, "fat")) put_str(irom, irom_size, &at, "VfsFat");
         if (strstr(vfs, "rom")) put_str(irom, irom_size, &at, "VfsRom");

@@ -186,12 +186,13 @@ TEST(version_and_variant_from_strings)
          "v1.22.1 on 2024-01-05", 1, 22, 1, 0, ESP01_VARIANT_1M},
         {"MicroPython v1.9.4-8-ge5a3a2f on 2018-05-11; ESP module (512K) with ESP8266",
          "v1.9.4-8-ge5a3a2f on 2018-05-11", 1, 9, 4, 1, ESP01_VARIANT_512K},
-        {"MicroPython v1.12 on 2019-12-20; ESP module with ESP8266 VfsFat",
+        {"MicroPython v1.12 on 2019-12-20; ESP module with ESP8266 VfsFat asm_xtensa",
          "v1.12 on 2019-12-20", 1, 12, 0, 0, ESP01_VARIANT_GENERIC},
-        {"MicroPython v1.24.0-preview.12.gabc on 2024-05-01; ESP module with ESP8266 VfsLfs2",
+        {"MicroPython v1.24.0-preview.12.gabc on 2024-05-01; ESP module with ESP8266 VfsLfs2 asm_xtensa",
          "v1.24.0-preview.12.gabc on 2024-05-01", 1, 24, 0, 1, ESP01_VARIANT_GENERIC},
-        /* v1.9-v1.11 512K builds: plain name, no VFS compiled in */
-        {"MicroPython v1.10 on 2019-01-25; ESP module with ESP8266",
+        /* v1.9-v1.11 512K builds: plain name, no inline assembler, no VFS
+         * compiled in (the frozen inisetup.py still names VfsFat) */
+        {"MicroPython v1.10 on 2019-01-25; ESP module with ESP8266 VfsFat",
          "v1.10 on 2019-01-25", 1, 10, 0, 0, ESP01_VARIANT_512K},
         {"MicroPython v1.25.0 on 2025-04-15; ESP module with ESP8266 VfsLfs2 VfsFat VfsRom",
          "v1.25.0 on 2025-04-15", 1, 25, 0, 0, ESP01_VARIANT_2M_ROMFS},
@@ -208,6 +209,8 @@ TEST(version_and_variant_from_strings)
         CHECK_EQ(info.version_patch, cases[i].patch);
         CHECK_EQ(info.version_dev, cases[i].dev);
         CHECK_EQ(info.variant, cases[i].variant);
+        if (info.variant == ESP01_VARIANT_512K)
+            CHECK(!info.has_vfs_fat && !info.has_vfs_lfs2);
         free(b);
     }
 }
