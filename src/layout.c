@@ -26,15 +26,6 @@ const uint32_t esp01_chip_sizes[ESP01_CHIP_SIZE_COUNT] = {
     512u * 1024, 1u << 20, 2u << 20, 4u << 20, 8u << 20, 16u << 20,
 };
 
-const char *esp01_fs_kind_name(esp01_fs_kind kind)
-{
-    switch (kind) {
-    case ESP01_FS_LITTLEFS: return "littlefs";
-    case ESP01_FS_FAT: return "fat";
-    default: return "none";
-    }
-}
-
 /*
  * A firmware's place in release history, as one comparable number: a
  * release R is 2*R; a build after R ("v1.12-340-gabc", "v1.22.1-dirty") is

@@ -27,9 +27,6 @@ typedef enum esp01_fs_kind {
     ESP01_FS_FAT = 2
 } esp01_fs_kind;
 
-/* "none", "littlefs", "fat".  Never NULL. */
-const char *esp01_fs_kind_name(esp01_fs_kind kind);
-
 /* The chip sizes `esp01 info` shows a layout for: 512 KiB to 16 MiB. */
 #define ESP01_CHIP_SIZE_COUNT 6
 extern const uint32_t esp01_chip_sizes[ESP01_CHIP_SIZE_COUNT];

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "esp01/fileio.h"
+#include "esp01/fs.h"
 #include "esp01/hash.h"
 #include "esp01/image.h"
 #include "esp01/layout.h"
@@ -192,7 +193,7 @@ static void print_text(const struct report *r)
             snprintf(free_s, sizeof free_s, "%llu", (unsigned long long)free_b);
         printf("  %-4s  %-17s  %-8s  0x%06X  %6u  %-8s  %10s  0x%06X\n", chip, fw,
                res, (unsigned)l->fs_start, (unsigned)l->fs_blocks,
-               esp01_fs_kind_name(l->fs_default), free_s, (unsigned)l->sdk_start);
+               esp01_fs_name(l->fs_default), free_s, (unsigned)l->sdk_start);
     }
     if (r->maps[0].romfs_size)
         printf("  ROMFS: %u bytes at 0x%X on every chip size\n",
@@ -330,7 +331,7 @@ static void print_json(const struct report *r)
                     printf(", \"fs_start\": %u, \"fs_blocks\": %u, \"fs_bytes\": %u, \"fs_default\": \"%s\", \"fs_free_bytes\": ",
                            (unsigned)l->fs_start, (unsigned)l->fs_blocks,
                            (unsigned)(l->fs_blocks * ESP01_SECTOR),
-                           esp01_fs_kind_name(l->fs_default));
+                           esp01_fs_name(l->fs_default));
                     if (fs_free_bytes(l, &free_b))
                         printf("%llu", (unsigned long long)free_b);
                     else
