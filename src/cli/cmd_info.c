@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "esp01/fat.h"
 #include "esp01/fileio.h"
 #include "esp01/fs.h"
 #include "esp01/hash.h"
@@ -56,14 +57,23 @@ static const char *chip_name(uint32_t bytes)
 
 /* Bytes a fresh filesystem leaves for files.  littlefs keeps its superblock
  * pair in blocks 0-1 (MicroPython's statvfs on a fresh 98-block ESP-01
- * partition reports 96 free, see $SHARED/fixtures/fs/manifest.json). FAT's
- * overhead depends on mkfs choices we do not model: unknown. */
+ * partition reports 96 free, see $SHARED/fixtures/fs/manifest.json).  FAT
+ * loses its reserved sector, FAT and root directory: the data clusters of
+ * the geometry VfsFat.mkfs picks (none if it would need FAT32). */
 static bool fs_free_bytes(const esp01_layout *l, uint64_t *out)
 {
-    if (!l->has_fs || l->fs_default != ESP01_FS_LITTLEFS || l->fs_blocks < 2)
+    if (!l->has_fs)
         return false;
-    *out = (uint64_t)(l->fs_blocks - 2) * ESP01_SECTOR;
-    return true;
+    if (l->fs_default == ESP01_FS_LITTLEFS && l->fs_blocks >= 2) {
+        *out = (uint64_t)(l->fs_blocks - 2) * ESP01_SECTOR;
+        return true;
+    }
+    esp01_fat_geometry geo;
+    if (l->fs_default == ESP01_FS_FAT && esp01_fat_plan(l->fs_blocks, &geo, NULL) == 0) {
+        *out = (uint64_t)geo.cluster_count * geo.sectors_per_cluster * geo.sector_size;
+        return true;
+    }
+    return false;
 }
 
 static void probe_fs(const uint8_t *buf, size_t len, struct report *r)

@@ -5,6 +5,8 @@
 
 MKFW=$TOOLS/mkfw
 FIX=$SHARED/fixtures/fs
+mkdir -p "$TMP/proj"
+echo 'print("hello")' >"$TMP/proj/main.py"
 
 # json FILE EXPR: evaluate EXPR with j = the parsed JSON, print the result.
 json() {
@@ -120,9 +122,22 @@ check "build output with a real FAT, chip from header" test "$(json "$TMP/fat.js
 "$ESP01" info "$TMP/blank.bin" >"$TMP/out"
 check "dump: erased FS area" grep -q '^filesystem: none, erased' "$TMP/out"
 
+# The same old firmware built into a 4 MiB image: FAT at 0x99000, as
+# inisetup.py of that release would have formatted it.
+if "$ESP01" build "$TMP/proj" --firmware "$TMP/old.bin" --flash-size 4M -o "$TMP/oldbuilt.bin" >/dev/null 2>&1; then
+    "$ESP01" info --json "$TMP/oldbuilt.bin" >"$TMP/oldbuilt.json"
+    check "v1.9.4 build output: FAT at 0x99000 (chip from header)" test "$(json "$TMP/oldbuilt.json" '[j.filesystem_present.found, j.filesystem_present.offset, j.filesystem_present.chip].join()')" = "fat,626688,4M"
+    # mtools reads the partition at that offset as a FAT volume
+    if command -v mdir >/dev/null; then
+        check "v1.9.4 build output: mtools lists main.py" sh -c "MTOOLS_SKIP_CHECK=1 mdir -b -i '$TMP/oldbuilt.bin@@626688' :: | grep -qi main.py"
+    else
+        skip "v1.9.4 build output: mtools" "mtools not installed"
+    fi
+else
+    fail "v1.9.4 build output" "esp01 build failed on the synthetic v1.9.4 firmware"
+fi
+
 # esp01 build output: firmware + littlefs, header patched to dout, ends at the SDK area.
-mkdir -p "$TMP/proj"
-echo 'print("hello")' >"$TMP/proj/main.py"
 if "$ESP01" build "$TMP/proj" --firmware "$TMP/fw.bin" -o "$TMP/built.bin" >/dev/null 2>&1; then
     "$ESP01" info --json "$TMP/built.bin" >"$TMP/built.json"
     check "build output: littlefs at 0x99000, dout header, md5 kept" test "$(json "$TMP/built.json" '[j.flash_dump, j.filesystem_present.found, j.filesystem_present.offset, j.filesystem_present.chip_from, j.header.flash_mode, j.trailer.md5_ok, j.checksum.ok].join()')" = "true,littlefs,626688,header,dout,true,true"
