@@ -1,9 +1,11 @@
 /*
  * libFuzzer harness: the firmware image parser, then the layout table on
- * every chip size and the filesystem probe at each filesystem start.
+ * every chip size, the filesystem probe at each filesystem start, and the
+ * header patch (which must not change the checksum or MD5 verdict).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esp01/image.h"
@@ -36,5 +38,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     (void)esp01_image_contains(data, size, &info, "ESP8266");
+
+    /* Patching header bytes 2-3 must leave the checksum and MD5 verdicts
+     * alone: neither covers them. */
+    uint8_t *copy = malloc(size);
+    if (!copy)
+        return 0;
+    memcpy(copy, data, size);
+    esp01_image_info patched;
+    if (esp01_image_patch_header(copy, size, ESP01_MODE_DOUT, ESP01_SIZE_4M,
+                                 ESP01_FREQ_80M, &err) != 0 ||
+        esp01_image_parse(copy, size, &patched, &err) != 0 ||
+        patched.checksum_ok != info.checksum_ok || patched.md5_ok != info.md5_ok ||
+        patched.flash_mode != ESP01_MODE_DOUT || patched.flash_size_code != ESP01_SIZE_4M)
+        __builtin_trap();
+    free(copy);
     return 0;
 }
