@@ -37,8 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)esp01_fs_probe_at(data, size, l.fs_start);
         }
     }
-    (void)esp01_image_contains(data, size, &info, "ESP8266");
-
     /* Patching header bytes 2-3 must leave the checksum and MD5 verdicts
      * alone: neither covers them. */
     uint8_t *copy = malloc(size);

@@ -197,12 +197,6 @@ static const uint8_t *find(const uint8_t *hay, size_t hay_len, const char *needl
     return NULL;
 }
 
-bool esp01_image_contains(const uint8_t *buf, size_t len,
-                          const esp01_image_info *info, const char *needle)
-{
-    return find(buf, firmware_extent(len, info), needle) != NULL;
-}
-
 static bool is_digit(uint8_t c)
 {
     return c >= '0' && c <= '9';

@@ -164,14 +164,6 @@ int esp01_image_parse(const uint8_t *buf, size_t len, esp01_image_info *info,
                       esp01_err *err);
 
 /*
- * Find `needle` inside the firmware's own bytes (segments and irom0 text,
- * not a filesystem that follows in a flash dump).  For callers that look for
- * more names than the parser records.
- */
-bool esp01_image_contains(const uint8_t *buf, size_t len,
-                          const esp01_image_info *info, const char *needle);
-
-/*
  * Set header bytes 2-3 of the image in `buf` (which must start with the v1
  * magic).  Neither the checksum nor MicroPython's MD5 covers them.
  */
