@@ -401,7 +401,12 @@ int cmd_info(int argc, char **argv)
     esp01_image_info info;
     rc = esp01_image_parse(buf, len, &info, &err);
     if (rc < 0) {
+        /* A partition image is a common mix-up: point at the right tool. */
+        esp01_fs_kind kind = esp01_fs_detect(buf, len);
         free(buf);
+        if (kind != ESP01_FS_NONE)
+            return cli_error("%s: %s; it holds a %s partition (see 'esp01 fs ls %s')",
+                             path, err.msg, esp01_fs_name(kind), path);
         return cli_error("%s: %s", path, err.msg);
     }
     struct report r;

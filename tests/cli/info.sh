@@ -171,6 +171,8 @@ printf 'hi\n' >"$TMP/short.txt"
 expect_fail "short text file" 1 "short.txt: not an ESP8266 firmware image: byte at 0x0 is 0x68" "$ESP01" info "$TMP/short.txt"
 printf '\351\001' >"$TMP/short.bin"
 expect_fail "short image" 1 "short.bin: truncated: the image header needs 8 bytes, the file has 2" "$ESP01" info "$TMP/short.bin"
+expect_fail "littlefs partition: pointed to esp01 fs" 1 "lfs2-esp01-project.img: not an ESP8266 firmware image: byte at 0x0 is 0x01, expected 0xE9; it holds a littlefs partition \\(see 'esp01 fs ls " "$ESP01" info "$FIX/lfs2-esp01-project.img"
+expect_fail "FAT partition: pointed to esp01 fs" 1 "fat-2m-project.img: .*; it holds a fat partition" "$ESP01" info "$FIX/fat-2m-project.img"
 expect_fail "missing file" 1 "^esp01: .*nope.bin.*No such file" "$ESP01" info "$TMP/nope.bin"
 for f in empty random magic past trunc trunc2; do
     "$ESP01" info "$TMP/$f.bin" 2>"$TMP/err" >/dev/null
