@@ -175,6 +175,9 @@ static void serial_close(esp01_port *port)
 {
     struct serial *s = port->ctx;
     if (s) {
+        /* The exclusive flag outlives this fd while another holder (a pty
+         * master's owner) keeps the tty open; give it back. */
+        ioctl(s->fd, TIOCNXCL);
         close(s->fd);
         free(s);
     }
