@@ -31,16 +31,19 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len,
                        uint64_t deadline_ms, esp01_err *err)
 {
     struct serial *s = port->ctx;
+    bool poll_said_readable = false;
     if (len == 0)
         return 0;
     for (;;) {
         ssize_t n = read(s->fd, buf, len);
         if (n > 0)
             return (int)(n > 0x7fffffff ? 0x7fffffff : n);
-        if (n == 0)
+        /* With VMIN = VTIME = 0 a tty reads 0 when it has nothing; only a
+         * 0 right after poll() promised data means the device is gone. */
+        if (n == 0 && poll_said_readable)
             return esp01_fail(err, ESP01_E_IO, "'%s' was closed (device unplugged?)",
                               s->path);
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return esp01_fail(err, ESP01_E_IO, "cannot read '%s': %s", s->path,
                               strerror(errno));
         int wait = remaining_ms(deadline_ms);
@@ -56,6 +59,7 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len,
             !(pfd.revents & POLLIN))
             return esp01_fail(err, ESP01_E_IO,
                               "'%s' hung up (device unplugged?)", s->path);
+        poll_said_readable = r > 0 && (pfd.revents & POLLIN);
     }
 }
 

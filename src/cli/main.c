@@ -15,6 +15,8 @@ static const struct cli_command commands[] = {
     {"version", cmd_version, "print the esp01 version"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
+    {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
+    {"erase", cmd_erase, "erase the flash chip, or one region of it"},
 };
 
 static const size_t command_count = sizeof commands / sizeof commands[0];

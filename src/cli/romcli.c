@@ -1,0 +1,223 @@
+/*
+ * Shared by probe, flash and erase: the connection options, opening the
+ * port, connecting to the ROM loader, and the progress display.
+ */
+#include "romcli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char romcli_options_help[] =
+    "  --port PATH        serial port (default: $ESP01_PORT)\n"
+    "  --baud N           baud rate (default 115200, what the ROM auto-detects)\n"
+    "  --before MODE      default-reset: pulse DTR->GPIO0 / RTS->EN (adapters\n"
+    "                     with auto-reset wiring); no-reset: you hold GPIO0 low\n"
+    "                     and power-cycle the board (most ESP-01 adapters)\n"
+    "  --after MODE       hard-reset (pulse RTS->EN), run (leave the loader and\n"
+    "                     start the firmware), no-reset (stay in the loader)\n"
+    "  --wait SECONDS     how long to keep trying to connect (default 10 with\n"
+    "                     default-reset, 20 with no-reset)\n";
+
+void romcli_init(struct romcli *o)
+{
+    memset(o, 0, sizeof *o);
+    o->baud = 115200;
+    o->before = ESP01_ROM_BEFORE_DEFAULT_RESET;
+    o->after = ESP01_ROM_AFTER_HARD_RESET;
+}
+
+int romcli_option(struct romcli *o, const char *cmd, int argc, char **argv,
+                  int *i)
+{
+    const char *a = argv[*i];
+    const char *names[] = {"--port", "--baud", "--before", "--after", "--wait"};
+    int which = -1;
+    for (int k = 0; k < 5; k++)
+        if (strcmp(a, names[k]) == 0)
+            which = k;
+    if (which < 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error(cmd, "%s needs a value", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    uint64_t n;
+    switch (which) {
+    case 0:
+        o->port = v;
+        break;
+    case 1:
+        if (!cli_parse_u64(v, &n) || n < 300 || n > 4000000) {
+            cli_usage_error(cmd, "--baud '%s' is not a baud rate", v);
+            return -1;
+        }
+        o->baud = (uint32_t)n;
+        break;
+    case 2:
+        if (strcmp(v, "default-reset") == 0)
+            o->before = ESP01_ROM_BEFORE_DEFAULT_RESET;
+        else if (strcmp(v, "no-reset") == 0)
+            o->before = ESP01_ROM_BEFORE_NO_RESET;
+        else {
+            cli_usage_error(cmd, "--before must be default-reset or no-reset");
+            return -1;
+        }
+        break;
+    case 3:
+        if (strcmp(v, "hard-reset") == 0)
+            o->after = ESP01_ROM_AFTER_HARD_RESET;
+        else if (strcmp(v, "no-reset") == 0)
+            o->after = ESP01_ROM_AFTER_NO_RESET;
+        else if (strcmp(v, "run") == 0)
+            o->after = ESP01_ROM_AFTER_RUN;
+        else {
+            cli_usage_error(cmd, "--after must be hard-reset, run or no-reset");
+            return -1;
+        }
+        break;
+    case 4:
+        if (!cli_parse_u64(v, &n) || n == 0 || n > 3600) {
+            cli_usage_error(cmd, "--wait '%s' is not a number of seconds", v);
+            return -1;
+        }
+        o->wait_s = (uint32_t)n;
+        break;
+    }
+    return 1;
+}
+
+static void tell_user(void *ctx, uint32_t wait_ms)
+{
+    (void)ctx;
+    fprintf(stderr,
+            "Hold GPIO0 low and power-cycle the board (waiting up to %u s)...\n",
+            (wait_ms + 999) / 1000);
+}
+
+int romcli_connect(struct romcli *o, const char *cmd)
+{
+    if (!o->port || !*o->port)
+        o->port = getenv("ESP01_PORT");
+    if (!o->port || !*o->port)
+        return cli_usage_error(cmd, "no serial port: give --port PATH or set "
+                                    "ESP01_PORT");
+    esp01_err err;
+    esp01_err_clear(&err);
+    int rc = esp01_port_open_serial(&o->port_handle, o->port, o->baud, false,
+                                    false, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    esp01_rom_init(&o->rom, o->port_handle);
+    esp01_rom_connect_opts copts = {o->before, o->wait_s * 1000u, tell_user,
+                                    NULL};
+    rc = esp01_rom_connect(&o->rom, &copts, &err);
+    if (rc == 0)
+        rc = esp01_rom_identify(&o->rom, &o->chip, &err);
+    if (rc < 0) {
+        int code = cli_lib_error(rc, &err);
+        romcli_close(o);
+        return code;
+    }
+    o->connected = true;
+    return EXIT_OK;
+}
+
+int romcli_flash_id(struct romcli *o)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    int rc = esp01_rom_flash_id(&o->rom, &o->flash, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    return EXIT_OK;
+}
+
+int romcli_finish(struct romcli *o)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    int rc = esp01_rom_finish(&o->rom, o->after, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    return EXIT_OK;
+}
+
+void romcli_close(struct romcli *o)
+{
+    if (o->port_handle)
+        esp01_port_close(o->port_handle);
+    o->port_handle = NULL;
+    o->connected = false;
+}
+
+const char *romcli_chip_name(const esp01_chip_info *chip)
+{
+    return chip->is_esp8285 ? "ESP8285" : "ESP8266EX";
+}
+
+void romcli_format_size(uint32_t bytes, char *out, size_t cap)
+{
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+        snprintf(out, cap, "%u MiB", bytes / (1024 * 1024));
+    else if (bytes % 1024 == 0)
+        snprintf(out, cap, "%u KiB", bytes / 1024);
+    else
+        snprintf(out, cap, "%u bytes", bytes);
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+void romcli_progress_start(struct romcli_progress *p, const char *what)
+{
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->tty = cli_stderr_is_tty();
+    p->start_ms = esp01_now_ms();
+    p->last_step = -1;
+}
+
+void romcli_progress(void *ctx, const esp01_rom_progress *ev)
+{
+    struct romcli_progress *p = ctx;
+    uint64_t now = esp01_now_ms();
+    if (ev->phase == ESP01_ROM_PHASE_RETRY) {
+        p->retries++;
+        return;
+    }
+    if (!p->tty) {
+        int step = ev->total ? (int)((uint64_t)ev->done * 10 / ev->total) : 0;
+        if (step != p->last_step) {
+            p->last_step = step;
+            fprintf(stderr, "%s: %3d%% (%u of %u bytes)\n", p->what, step * 10,
+                    ev->done, ev->total);
+        }
+        return;
+    }
+    if (now - p->last_draw_ms < 200 && ev->done < ev->total)
+        return;
+    p->last_draw_ms = now;
+    double secs = (double)(now - p->start_ms) / 1000.0;
+    double rate = secs > 0.2 ? ev->payload_done / secs : 0;
+    int width = 24;
+    int fill = ev->total ? (int)((uint64_t)ev->done * (uint64_t)width / ev->total) : 0;
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    char eta[32] = "--:--";
+    if (rate > 0) {
+        unsigned left = (unsigned)((ev->payload_total - ev->payload_done) / rate);
+        snprintf(eta, sizeof eta, "%u:%02u", left / 60, left % 60);
+    }
+    fprintf(stderr, "\r%s [%s] %7.1f/%.1f KiB  %5.1f KB/s  ETA %s ", p->what,
+            bar, ev->done / 1024.0, ev->total / 1024.0, rate / 1000.0, eta);
+    p->drawn = true;
+}
+
+void romcli_progress_end(struct romcli_progress *p)
+{
+    if (p->tty && p->drawn)
+        fputc('\n', stderr);
+}
