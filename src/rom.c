@@ -12,6 +12,7 @@
 #define SYNC_REPLY_MS 100
 #define DRAIN_QUIET_MS 100
 #define CMD_TIMEOUT_MS 3000
+#define REG_TIMEOUT_MS 500
 #define BLOCK_TIMEOUT_MS 1000
 #define CHECKSUM_RESENDS 3
 #define MAX_FAILS_AT_BLOCK 6
@@ -357,7 +358,7 @@ int esp01_rom_read_reg(esp01_rom *rom, uint32_t addr, uint32_t *value,
     uint8_t pkt[4];
     esp01_put_le32(pkt, addr);
     esp01_rom_response r;
-    int rc = rom_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, CMD_TIMEOUT_MS,
+    int rc = rom_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, REG_TIMEOUT_MS,
                        &r, err);
     if (rc < 0)
         return rc;
@@ -373,7 +374,7 @@ int esp01_rom_write_reg(esp01_rom *rom, uint32_t addr, uint32_t value,
     esp01_put_le32(pkt + 4, value);
     esp01_put_le32(pkt + 8, mask);
     esp01_put_le32(pkt + 12, delay_us);
-    return rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, CMD_TIMEOUT_MS,
+    return rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, REG_TIMEOUT_MS,
                      NULL, err);
 }
 
@@ -498,6 +499,62 @@ static int read_jedec(esp01_rom *rom, uint32_t *jedec, esp01_err *err)
     return 0;
 }
 
+/* Several register writes in one WRITE_REG (the ROM takes 16-byte groups). */
+static int write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
+                      esp01_err *err)
+{
+    uint8_t pkt[16 * 4];
+    if (n > 4)
+        return esp01_fail(err, ESP01_E_INVAL, "too many registers");
+    for (size_t i = 0; i < n; i++) {
+        esp01_put_le32(pkt + 16 * i, addr_value[2 * i]);
+        esp01_put_le32(pkt + 16 * i + 4, addr_value[2 * i + 1]);
+        esp01_put_le32(pkt + 16 * i + 8, 0xFFFFFFFFu);
+        esp01_put_le32(pkt + 16 * i + 12, 0);
+    }
+    return rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16 * n, 0, REG_TIMEOUT_MS,
+                     NULL, err);
+}
+
+#define SPI_ADDR (ESP01_ROM_SPI_BASE + 0x04)
+
+/* Set the SPI0 user command up for READ (0x03, 24-bit address, 32 bits). */
+static int spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err)
+{
+    int rc;
+    if ((rc = esp01_rom_read_reg(rom, SPI_USR, &saved[0], err)) < 0 ||
+        (rc = esp01_rom_read_reg(rom, SPI_USR2, &saved[1], err)) < 0)
+        return rc;
+    const uint32_t setup[] = {SPI_USR1, (31u << 8) | (23u << 26),
+                              SPI_USR, 0xD0000000u,
+                              SPI_USR2, (7u << 28) | 0x03};
+    return write_regs(rom, setup, 3, err);
+}
+
+static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err)
+{
+    const uint32_t restore[] = {SPI_USR, saved[0], SPI_USR2, saved[1]};
+    return write_regs(rom, restore, 2, err);
+}
+
+/* Read the flash word at `addr` (little-endian, as the bytes are stored). */
+static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
+                         esp01_err *err)
+{
+    const uint32_t go[] = {SPI_ADDR, addr << 8, SPI_CMD, SPI_CMD_USR};
+    int rc = write_regs(rom, go, 2, err);
+    if (rc < 0)
+        return rc;
+    uint32_t cmd = SPI_CMD_USR;
+    for (int i = 0; i < 10 && (cmd & SPI_CMD_USR); i++)
+        if ((rc = esp01_rom_read_reg(rom, SPI_CMD, &cmd, err)) < 0)
+            return rc;
+    if (cmd & SPI_CMD_USR)
+        return esp01_fail(err, ESP01_E_DEVICE,
+                          "the SPI controller did not finish a flash read");
+    return esp01_rom_read_reg(rom, SPI_W0, word, err);
+}
+
 int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
 {
     int rc;
@@ -509,7 +566,20 @@ int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
     if ((rc = esp01_rom_read_reg(rom, SPI_USR, &usr, err)) < 0 ||
         (rc = esp01_rom_read_reg(rom, SPI_USR2, &usr2, err)) < 0)
         return rc;
-    rc = read_jedec(rom, &jedec, err);
+    /* READ_REG values carry no checksum: take the id only when two reads
+     * agree, since every size decision rests on it. */
+    uint32_t again = 0;
+    rc = ESP01_E_PROTOCOL;
+    for (int i = 0; i < 4; i++) {
+        if ((rc = read_jedec(rom, &jedec, err)) < 0 ||
+            (rc = read_jedec(rom, &again, err)) < 0)
+            continue;
+        if (jedec == again)
+            break;
+        rc = esp01_fail(err, ESP01_E_PROTOCOL,
+                        "the flash id read back differently (%06x, %06x)",
+                        jedec, again);
+    }
     esp01_err restore_err;
     int rc2 = esp01_rom_write_reg(rom, SPI_USR, usr, 0xFFFFFFFFu, 0,
                                   &restore_err);
@@ -763,6 +833,107 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
     }
 }
 
+/*
+ * FLASH_BEGIN's parameters carry no checksum: a corrupted offset, erase
+ * size or block size would put good blocks in the wrong place with every
+ * reply saying "ok".  So read back one word of every sector, at a position
+ * that changes from round to round, through the SPI0 registers; rewrite
+ * sectors that do not match, and give up (naming the offset) when they
+ * keep not matching.
+ */
+static int verify_and_repair(struct writer *w, esp01_err *err)
+{
+    esp01_rom *rom = w->rom;
+    uint32_t nonce = 0x9E3779B9u ^ w->nsec ^ (uint32_t)esp01_now_ms();
+    uint32_t saved[2];
+    bool have_saved = false;
+    for (int round = 0; round < 4; round++) {
+        esp01_err e;
+        int rc = 0;
+        bool set_up = false;
+        uint32_t bad = UINT32_MAX, got = 0, want = 0;
+        uint32_t bad_list[64];
+        size_t nbad = 0;
+        for (uint32_t s = 0; s < w->nsec; s++) {
+            nonce = nonce * 1103515245u + 12345u;
+            uint32_t pos = (nonce >> 8) % (ESP01_ROM_SECTOR / 4) * 4;
+            uint32_t rel = s * ESP01_ROM_SECTOR + pos;
+            uint32_t addr = (w->first + s) * ESP01_ROM_SECTOR + pos;
+            uint8_t exp[4];
+            for (uint32_t k = 0; k < 4; k++)
+                exp[k] = rel + k < w->len ? w->data[rel + k] : 0xFF;
+            uint32_t word = 0, first_read = 0;
+            /* A mismatch must be read twice: the register writes that aim
+             * the read have no checksum either. */
+            for (int attempt = 0, reads = 0; attempt < MAX_FAILS_AT_BLOCK;
+                 attempt++) {
+                uint32_t cur[2];
+                rc = 0;
+                if (!set_up) {
+                    rc = spi_read_begin(rom, cur, &e);
+                    if (rc == 0 && !have_saved) {
+                        saved[0] = cur[0];
+                        saved[1] = cur[1];
+                        have_saved = true;
+                    }
+                    set_up = rc == 0;
+                }
+                if (rc == 0 && (rc = spi_read_word(rom, addr, &word, &e)) == 0) {
+                    if (word == esp01_le32(exp) ||
+                        (reads > 0 && word == first_read))
+                        break;
+                    first_read = word;
+                    reads++;
+                    attempt--;
+                    if (reads > 3)
+                        break;
+                    continue;
+                }
+                /* A chip that reset lost the SPI set-up too. */
+                recover(rom);
+                set_up = false;
+            }
+            if (rc < 0)
+                return esp01_fail(err, rc, "verifying flash at 0x%06x failed: "
+                                  "%s", addr, e.msg);
+            if (word != esp01_le32(exp)) {
+                if (bad == UINT32_MAX) {
+                    bad = addr;
+                    got = word;
+                    want = esp01_le32(exp);
+                }
+                if (nbad < sizeof bad_list / sizeof bad_list[0])
+                    bad_list[nbad++] = s;
+            }
+            if (s % 16 == 15 || s + 1 == w->nsec)
+                report(w, ESP01_ROM_PHASE_VERIFY,
+                       (w->first + s) * ESP01_ROM_SECTOR);
+        }
+        if (have_saved && spi_read_end(rom, saved, &e) < 0)
+            recover(rom);
+        if (nbad == 0)
+            return 0;
+        if (round == 3)
+            return esp01_fail(err, ESP01_E_DEVICE,
+                              "flash at 0x%06x does not hold the image after "
+                              "writing (read %08x, expected %08x)", bad, got,
+                              want);
+        if (w->st)
+            w->st->repaired_sectors += (uint32_t)nbad;
+        for (size_t i = 0; i < nbad; i++) {
+            uint32_t s = bad_list[i];
+            /* Two sectors can always be erased exactly (see erase_arg). */
+            uint32_t rs = s, re = s + 1;
+            if (rs == 0 && w->nsec > 1)
+                re = 2;
+            rc = run_segment(w, rs, re, true, err);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
                           const uint8_t *data, size_t len,
                           esp01_rom_write_stats *stats, esp01_err *err)
@@ -812,7 +983,7 @@ int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
             return rc;
         s = e;
     }
-    return 0;
+    return verify_and_repair(&w, err);
 }
 
 int esp01_rom_erase(esp01_rom *rom, uint32_t offset, uint32_t size,

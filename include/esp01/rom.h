@@ -108,7 +108,8 @@ typedef enum esp01_rom_after {
 typedef enum esp01_rom_phase {
     ESP01_ROM_PHASE_ERASE = 0, /* a FLASH_BEGIN is erasing */
     ESP01_ROM_PHASE_WRITE = 1, /* a block was written */
-    ESP01_ROM_PHASE_RETRY = 2  /* a block or sector is being sent again */
+    ESP01_ROM_PHASE_RETRY = 2, /* a block or sector is being sent again */
+    ESP01_ROM_PHASE_VERIFY = 3 /* reading back one word per sector */
 } esp01_rom_phase;
 
 typedef struct esp01_rom_progress {
@@ -215,6 +216,7 @@ typedef struct esp01_rom_write_stats {
     uint32_t block_retries;  /* blocks sent again after a checksum error */
     uint32_t restarts;       /* sectors re-erased and re-sent */
     uint32_t extra_erased;   /* sectors erased past the end (see erase_arg) */
+    uint32_t repaired_sectors; /* rewritten after the read-back found them wrong */
 } esp01_rom_write_stats;
 
 /*
@@ -224,8 +226,11 @@ typedef struct esp01_rom_write_stats {
  * the ROM erase-size bug compensated, FLASH_BEGIN timeouts scaled to the
  * erase (~40 s/MiB).  A block refused for its checksum is sent again; any
  * other doubt (no reply, a garbled reply, a sequence error) re-syncs and
- * restarts from the start of the sector holding the block.  On failure the
- * message names the flash offset of the block that could not be written.
+ * restarts from the start of the sector holding the block.  FLASH_BEGIN's
+ * own parameters have no checksum, so afterwards one word of every sector
+ * (at a varying position) is read back through the SPI0 registers and
+ * sectors that do not match are written again.  On failure the message
+ * names the flash offset that could not be written or verified.
  * `stats` may be NULL.
  */
 int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,

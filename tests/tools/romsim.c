@@ -88,12 +88,19 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_until(double t)
+/* Sleep in slices so that SIGTERM is honoured promptly. */
+static void sleep_s(double d)
 {
-    double d = t - now_s();
-    if (d > 0)
-        esp01_sleep_ms((uint32_t)(d * 1000.0));
+    double end = now_s() + d;
+    while (!stop) {
+        double left = end - now_s();
+        if (left <= 0)
+            break;
+        esp01_sleep_ms(left > 0.05 ? 50 : (uint32_t)(left * 1000.0) + 1);
+    }
 }
+
+static void sleep_until(double t) { sleep_s(t - now_s()); }
 
 static uint64_t rnd(void)
 {
@@ -132,10 +139,14 @@ static void raw_write(const uint8_t *p, size_t n)
             done += (size_t)w;
             continue;
         }
-        if (w < 0 && errno != EAGAIN && errno != EINTR)
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || stop)
             return;
         struct pollfd pfd = {S.master, POLLOUT, 0};
-        poll(&pfd, 1, 100);
+        if (poll(&pfd, 1, 1000) == 0) {
+            /* Nobody is reading the port: the bytes fall on the floor,
+             * as they would from a real UART. */
+            tcflush(S.slave, TCIFLUSH);
+        }
     }
     S.tx_bytes += n;
 }
@@ -217,9 +228,31 @@ static void spi_user_command(void)
     uint32_t *w0 = reg_slot(0x60000240u, true);
     if (!w0)
         return;
-    if ((usr2 & 0xFF) == 0x9F && (usr2 >> 28) == 7 && (usr & 0x90000000u) == 0x90000000u)
-        *w0 = S.attached ? S.jedec : 0xFFFFFFFFu;
-    logf_("SPI user command 0x%02x -> W0=0x%08x", usr2 & 0xFF, *w0);
+    uint8_t cmd = (uint8_t)usr2;
+    if (!S.attached) {
+        /* nothing drives MISO until the ROM has attached the flash */
+        *w0 = 0xFFFFFFFFu;
+    } else if (cmd == 0x9F && (usr2 >> 28) == 7 &&
+               (usr & 0x90000000u) == 0x90000000u) {
+        *w0 = S.jedec;
+    } else if (cmd == 0x03 && (usr & 0xD0000000u) == 0xD0000000u) {
+        uint32_t usr1 = read_reg(0x60000220u);
+        uint32_t addr_bits = ((usr1 >> 26) & 0x3F) + 1;
+        uint32_t miso_bytes = (((usr1 >> 8) & 0x1FF) + 8) / 8;
+        uint32_t addr = read_reg(0x60000204u) >> (32 - addr_bits);
+        if (miso_bytes > 64)
+            miso_bytes = 64;
+        for (uint32_t i = 0; i < miso_bytes; i += 4) {
+            uint8_t b[4];
+            for (uint32_t k = 0; k < 4; k++)
+                b[k] = S.flash[(addr + i + k) % S.size];
+            uint32_t *w = reg_slot(0x60000240u + i, true);
+            if (w)
+                *w = esp01_le32(b);
+        }
+        return;
+    }
+    logf_("SPI user command 0x%02x -> W0=0x%08x", cmd, *w0);
 }
 
 static void write_reg(uint32_t addr, uint32_t value, uint32_t mask)
@@ -257,7 +290,7 @@ static void erase_sectors(uint32_t first, uint32_t count)
         }
     }
     if (t > 0)
-        esp01_sleep_ms((uint32_t)t);
+        sleep_s(t / 1000.0);
 }
 
 static void handle(uint8_t *f, size_t n)
@@ -299,7 +332,7 @@ static void handle(uint8_t *f, size_t n)
         return; /* still auto-bauding: only the sync pattern gets through */
     if (chance(S.p_stall)) {
         S.faults_stall++;
-        esp01_sleep_ms(S.stall_ms);
+        sleep_s(S.stall_ms / 1000.0);
     }
     if (len != n - 8) {
         S.invalid++;
@@ -339,7 +372,7 @@ static void handle(uint8_t *f, size_t n)
                       esp01_le32(d + i + 8));
             uint32_t us = esp01_le32(d + i + 12);
             if (us)
-                esp01_sleep_ms(us / 1000 + 1);
+                sleep_s(us / 1e6);
         }
         reply(op, 0, 0, 0);
         return;
