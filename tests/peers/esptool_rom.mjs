@@ -1,0 +1,106 @@
+// Drive tests/tools/romsim with esptool-js, an independent ROM loader
+// client, over the simulator's pty.  esptool-js expects a Web Serial port;
+// PtyPort below is the minimal object it uses (open/close, readable and
+// writable web streams, setSignals, getInfo) backed by node's tty streams.
+//
+//   node esptool_rom.mjs TTY IMAGE OFFSET
+//
+// Runs: connect (sync + chip detection, no reset lines on a pty), readReg of
+// the chip magic and the eFuses (chip description, MAC), the flash id via
+// the SPI registers, and a ROM-mode (no stub, uncompressed) writeFlash of
+// IMAGE at OFFSET.  Prints one JSON line with what it saw; the caller
+// compares the simulator's flash with IMAGE.
+import fs from "node:fs";
+import tty from "node:tty";
+import { ESPLoader, Transport } from "esptool-js";
+
+class PtyPort {
+  constructor(path) {
+    this.path = path;
+    this.readable = null;
+    this.writable = null;
+  }
+  getInfo() {
+    return {};
+  }
+  async open() {
+    const flags = fs.constants.O_RDWR | fs.constants.O_NOCTTY;
+    this.rs = new tty.ReadStream(fs.openSync(this.path, flags));
+    this.ws = new tty.WriteStream(fs.openSync(this.path, flags));
+    const rs = this.rs;
+    this.readable = new ReadableStream({
+      start(controller) {
+        rs.on("data", (d) => controller.enqueue(new Uint8Array(d)));
+        rs.on("close", () => {
+          try {
+            controller.close();
+          } catch {
+            /* already closed */
+          }
+        });
+      },
+    });
+    const ws = this.ws;
+    this.writable = new WritableStream({
+      write(chunk) {
+        return new Promise((resolve, reject) =>
+          ws.write(Buffer.from(chunk), (e) => (e ? reject(e) : resolve())),
+        );
+      },
+    });
+  }
+  async setSignals() {
+    // A pty has no modem lines.
+  }
+  async close() {
+    this.rs.destroy();
+    this.ws.destroy();
+    this.readable = null;
+    this.writable = null;
+  }
+}
+
+const [tty_path, image_path, offset_arg] = process.argv.slice(2);
+const image = new Uint8Array(fs.readFileSync(image_path));
+const offset = Number(offset_arg ?? 0);
+const log = [];
+const terminal = {
+  clean() {},
+  writeLine(s) {
+    log.push(s);
+  },
+  write(s) {
+    log.push(s);
+  },
+};
+
+const transport = new Transport(new PtyPort(tty_path), false);
+const loader = new ESPLoader({ transport, baudrate: 115200, romBaudrate: 115200, terminal });
+const out = {};
+try {
+  await loader.connect("no_reset", 3, true);
+  out.chip = loader.chip.CHIP_NAME;
+  out.stub = loader.IS_STUB;
+  out.magic = (await loader.readReg(0x40001000)) >>> 0;
+  out.description = await loader.chip.getChipDescription(loader);
+  out.mac = await loader.chip.readMac(loader);
+  // esptool's ESP8266 ROM "SPI attach" is a FLASH_BEGIN with nothing to erase.
+  await loader.flashBegin(0, 0);
+  out.flash_id = (await loader.readFlashId()) >>> 0;
+  await loader.writeFlash({
+    fileArray: [{ data: image, address: offset }],
+    flashMode: "keep",
+    flashFreq: "keep",
+    flashSize: "keep",
+    eraseAll: false,
+    compress: false,
+  });
+  out.written = image.length;
+  out.ok = true;
+} catch (e) {
+  out.ok = false;
+  out.error = String(e && e.message ? e.message : e);
+  out.log = log.slice(-10);
+}
+console.log(JSON.stringify(out));
+process.exit(out.ok ? 0 : 1);
