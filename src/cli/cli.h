@@ -46,5 +46,6 @@ int cmd_info(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
+int cmd_flash(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
     {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
+    {"flash", cmd_flash, "write an image (or build + write a project) over the ROM loader"},
     {"erase", cmd_erase, "erase the flash chip, or one region of it"},
 };
 

@@ -1,0 +1,264 @@
+/*
+ * esp01 flash: write an image through the ROM loader, with the header
+ * matched to the chip that is really there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "esp01/build.h"
+#include "esp01/fileio.h"
+#include "esp01/hostdir.h"
+#include "esp01/image.h"
+#include "esp01/layout.h"
+#include "romcli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: esp01 flash IMAGE.bin [--offset N] [--flash-size SIZE]\n"
+            "                   [--flash-mode MODE] [--flash-freq FREQ] [options]\n"
+            "       esp01 flash PROJECT_DIR --firmware FW.bin [options]\n\n"
+            "Write IMAGE.bin to the flash chip through the ROM loader.  The flash\n"
+            "size is read from the chip first.  For a firmware image written at\n"
+            "0x0, header bytes 2-3 are set to match: flash size from the chip\n"
+            "(or --flash-size), mode dout (or --flash-mode), frequency kept (or\n"
+            "--flash-freq).  An image larger than the chip, or a MicroPython\n"
+            "build that cannot run on it, is refused.  Sectors that are all\n"
+            "0xFF are erased but not sent, and every sector is read back\n"
+            "(one word each) before the write counts as done.\n\n"
+            "With a project folder, the image is built first (as 'esp01 build'\n"
+            "would) for the chip that is connected, then written.\n\n"
+            "  --firmware FW.bin  stock MicroPython firmware (project folders)\n"
+            "  --offset N         flash address (multiple of 4096; default 0)\n"
+            "  --flash-size SIZE  header size: 512K, 1M, 2M, 4M, 8M, 16M\n"
+            "  --flash-mode MODE  dout (default), dio, qout, qio\n"
+            "  --flash-freq FREQ  40m, 26m, 20m, 80m (default: as in the image)\n"
+            "%s", romcli_options_help);
+}
+
+int cmd_flash(int argc, char **argv)
+{
+    struct romcli o;
+    romcli_init(&o);
+    const char *path = NULL, *firmware = NULL;
+    bool offset_given = false;
+    uint64_t offset = 0, header_size = 0;
+    int mode = ESP01_MODE_DOUT, freq = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--firmware") == 0) {
+            if (!has_value)
+                return cli_usage_error("flash", "--firmware needs a value");
+            firmware = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--offset") == 0 || strcmp(a, "--flash-size") == 0 ||
+            strcmp(a, "--flash-mode") == 0 || strcmp(a, "--flash-freq") == 0) {
+            if (!has_value)
+                return cli_usage_error("flash", "%s needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--offset") == 0) {
+                if (!cli_parse_size(v, &offset) || offset % 4096 ||
+                    offset >= 16u * 1024 * 1024)
+                    return cli_usage_error("flash", "--offset '%s' must be a "
+                                           "multiple of 4096 below 16M", v);
+                offset_given = true;
+            } else if (strcmp(a, "--flash-size") == 0) {
+                if (!cli_parse_size(v, &header_size) ||
+                    header_size > UINT32_MAX ||
+                    esp01_flash_size_code((uint32_t)header_size) < 0)
+                    return cli_usage_error("flash", "--flash-size '%s' is not "
+                                           "one of 512K 1M 2M 4M 8M 16M", v);
+            } else if (strcmp(a, "--flash-mode") == 0) {
+                if ((mode = esp01_flash_mode_parse(v)) < 0)
+                    return cli_usage_error("flash", "--flash-mode '%s' is not "
+                                           "dout, dio, qout or qio", v);
+            } else {
+                if ((freq = esp01_flash_freq_parse(v)) < 0)
+                    return cli_usage_error("flash", "--flash-freq '%s' is not "
+                                           "40m, 26m, 20m or 80m", v);
+            }
+            continue;
+        }
+        int r = romcli_option(&o, "flash", argc, argv, &i);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 1)
+            continue;
+        if (a[0] == '-' && a[1])
+            return cli_usage_error("flash", "unknown option '%s'", a);
+        if (path)
+            return cli_usage_error("flash", "one image at a time ('%s' and "
+                                   "'%s')", path, a);
+        path = a;
+    }
+    if (!path)
+        return cli_usage_error("flash", "which image? (esp01 flash IMAGE.bin)");
+    struct stat st;
+    bool project = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (project && !firmware)
+        return cli_usage_error("flash", "'%s' is a folder: give the stock "
+                               "firmware with --firmware FW.bin", path);
+    if (!project && firmware)
+        return cli_usage_error("flash", "--firmware goes with a project "
+                               "folder, and '%s' is not one", path);
+    if (project && offset_given)
+        return cli_usage_error("flash", "--offset does not apply to a project "
+                               "folder (the build decides where it goes)");
+
+    uint8_t *img = NULL;
+    size_t len = 0;
+    esp01_err err;
+    esp01_err_clear(&err);
+    esp01_tree tree = ESP01_TREE_INIT;
+    int rc;
+    if (project) {
+        esp01_hostdir_options hopt;
+        esp01_hostdir_defaults(&hopt);
+        rc = esp01_hostdir_load(&tree, path, "", &hopt, &err);
+        if (rc == 0)
+            rc = esp01_read_file(firmware, 16u * 1024 * 1024, &img, &len, &err);
+        if (rc < 0) {
+            esp01_tree_free(&tree);
+            return cli_lib_error(rc, &err);
+        }
+    } else {
+        rc = esp01_read_file(path, 16u * 1024 * 1024, &img, &len, &err);
+        if (rc < 0)
+            return cli_lib_error(rc, &err);
+        if (len == 0) {
+            free(img);
+            return cli_error("'%s' is empty", path);
+        }
+    }
+
+    esp01_build_result built;
+    memset(&built, 0, sizeof built);
+    if ((rc = romcli_connect(&o, "flash")) != EXIT_OK) {
+        free(img);
+        esp01_tree_free(&tree);
+        return rc;
+    }
+    int code = EXIT_FAIL;
+    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+        code = rc;
+        goto out;
+    }
+    uint32_t chip = o.flash.size;
+    char chip_s[32], size_s[32];
+    romcli_format_size(chip, chip_s, sizeof chip_s);
+    fprintf(stderr, "Connected: %s, %s flash (JEDEC %02x%02x%02x)\n",
+            romcli_chip_name(&o.chip), chip_s, o.flash.manufacturer,
+            o.flash.type, o.flash.capacity);
+    if (project) {
+        esp01_build_options bopt;
+        esp01_build_defaults(&bopt);
+        bopt.chip_size = header_size ? (uint32_t)header_size : chip;
+        bopt.flash_mode = mode;
+        if (freq >= 0)
+            bopt.flash_freq = freq;
+        if (bopt.chip_size > chip) {
+            cli_error("--flash-size is larger than the %s chip", chip_s);
+            goto out;
+        }
+        if ((rc = esp01_build(img, len, &tree, &bopt, &built, &err)) < 0) {
+            cli_error("cannot build '%s' for this chip: %s", path, err.msg);
+            goto out;
+        }
+        free(img);
+        img = built.image;
+        len = built.image_len;
+        offset = built.write_offset;
+        built.image = NULL;
+        fprintf(stderr, "Built %zu bytes for a %s chip (header: %s)\n", len,
+                chip_s, esp01_flash_mode_name(mode));
+    }
+    if (offset + len > chip) {
+        cli_error("'%s' (%zu bytes at 0x%llx) does not fit in the %s flash "
+                  "chip", path, len, (unsigned long long)offset, chip_s);
+        goto out;
+    }
+    if (!project && offset == 0 && img[0] == ESP01_IMAGE_MAGIC) {
+        esp01_image_info info;
+        if ((rc = esp01_image_parse(img, len, &info, &err)) < 0) {
+            cli_error("'%s' starts like a firmware image but is not one: %s",
+                      path, err.msg);
+            goto out;
+        }
+        uint32_t hsize = header_size ? (uint32_t)header_size : chip;
+        if (hsize > chip)
+            cli_warn("--flash-size %u KiB is larger than the chip (%s)",
+                     hsize / 1024, chip_s);
+        int size_code = esp01_flash_size_code(hsize);
+        if (size_code < 0) {
+            romcli_format_size(hsize, size_s, sizeof size_s);
+            cli_error("no image header size code for %s of flash", size_s);
+            goto out;
+        }
+        esp01_layout layout;
+        rc = esp01_layout_for(&info, hsize, &layout, &err);
+        if (rc == 0 && !layout.runs) {
+            cli_error("'%s' cannot run on this %s chip: %s", path, chip_s,
+                      layout.why_not);
+            goto out;
+        }
+        if (rc < 0 && rc != ESP01_E_UNSUPPORTED) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+        if (rc == ESP01_E_UNSUPPORTED)
+            cli_warn("cannot check that '%s' fits this chip: %s", path,
+                     err.msg);
+        int f = freq >= 0 ? freq : info.flash_freq;
+        if ((rc = esp01_image_patch_header(img, len, mode, size_code, f,
+                                           &err)) < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+        romcli_format_size(hsize, size_s, sizeof size_s);
+        const char *fname = esp01_flash_freq_name(f);
+        fprintf(stderr, "Image header set to: %s, %s, %s\n",
+                esp01_flash_mode_name(mode), size_s, fname ? fname : "?");
+    }
+
+    struct romcli_progress prog;
+    romcli_progress_start(&prog, "Writing");
+    o.rom.progress = romcli_progress;
+    o.rom.progress_ctx = &prog;
+    esp01_rom_write_stats stats;
+    uint64_t t0 = esp01_now_ms();
+    rc = esp01_rom_write_flash(&o.rom, (uint32_t)offset, img, len, &stats,
+                               &err);
+    romcli_progress_end(&prog);
+    if (rc < 0) {
+        cli_lib_error(rc, &err);
+        goto out;
+    }
+    double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+    printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
+           "sectors erased only", len, (unsigned long long)offset, secs,
+           stats.payload_sent, stats.blank_sectors);
+    if (stats.restarts || stats.block_retries || stats.repaired_sectors)
+        printf(", %u blocks resent, %u restarts, %u sectors rewritten after "
+               "read-back", stats.block_retries, stats.restarts,
+               stats.repaired_sectors);
+    printf("\n");
+    if (stats.extra_erased)
+        cli_warn("the ROM loader cannot erase an odd number of sectors inside "
+                 "one 64 KiB block exactly: the sector after the image was "
+                 "erased too");
+    code = romcli_finish(&o);
+out:
+    romcli_close(&o);
+    free(img);
+    esp01_build_result_free(&built);
+    esp01_tree_free(&tree);
+    return code;
+}
