@@ -205,7 +205,8 @@ int cmd_flash(int argc, char **argv)
         esp01_layout layout;
         rc = esp01_layout_for(&info, hsize, &layout, &err);
         if (rc == 0 && !layout.runs) {
-            cli_error("'%s' cannot run on this %s chip: %s", path, chip_s,
+            romcli_format_size(hsize, size_s, sizeof size_s);
+            cli_error("'%s' cannot run with %s of flash: %s", path, size_s,
                       layout.why_not);
             goto out;
         }
