@@ -352,18 +352,29 @@ int esp01_rom_connect(esp01_rom *rom, const esp01_rom_connect_opts *opts,
 
 /* ---- registers and identification ------------------------------------ */
 
+static void recover(esp01_rom *rom);
+
+/* Register commands are idempotent: after a lost or garbled reply, or a
+ * refusal of a damaged request, the chip is re-synced and asked again. */
+#define REG_ATTEMPTS 4
+
 int esp01_rom_read_reg(esp01_rom *rom, uint32_t addr, uint32_t *value,
                        esp01_err *err)
 {
     uint8_t pkt[4];
     esp01_put_le32(pkt, addr);
-    esp01_rom_response r;
-    int rc = rom_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, REG_TIMEOUT_MS,
-                       &r, err);
-    if (rc < 0)
-        return rc;
-    *value = r.value;
-    return 0;
+    int rc = ESP01_E_TIMEOUT;
+    for (int i = 0; i < REG_ATTEMPTS; i++) {
+        esp01_rom_response r;
+        rc = rom_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, REG_TIMEOUT_MS, &r,
+                       err);
+        if (rc == 0) {
+            *value = r.value;
+            return 0;
+        }
+        recover(rom);
+    }
+    return rc;
 }
 
 int esp01_rom_write_reg(esp01_rom *rom, uint32_t addr, uint32_t value,
@@ -374,8 +385,15 @@ int esp01_rom_write_reg(esp01_rom *rom, uint32_t addr, uint32_t value,
     esp01_put_le32(pkt + 4, value);
     esp01_put_le32(pkt + 8, mask);
     esp01_put_le32(pkt + 12, delay_us);
-    return rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, REG_TIMEOUT_MS,
-                     NULL, err);
+    int rc = ESP01_E_TIMEOUT;
+    for (int i = 0; i < REG_ATTEMPTS; i++) {
+        rc = rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, REG_TIMEOUT_MS,
+                       NULL, err);
+        if (rc == 0)
+            return 0;
+        recover(rom);
+    }
+    return rc;
 }
 
 static const char *magic_name(uint32_t magic)
@@ -512,8 +530,15 @@ static int write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
         esp01_put_le32(pkt + 16 * i + 8, 0xFFFFFFFFu);
         esp01_put_le32(pkt + 16 * i + 12, 0);
     }
-    return rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16 * n, 0, REG_TIMEOUT_MS,
-                     NULL, err);
+    int rc = ESP01_E_TIMEOUT;
+    for (int i = 0; i < REG_ATTEMPTS; i++) {
+        rc = rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16 * n, 0,
+                       REG_TIMEOUT_MS, NULL, err);
+        if (rc == 0)
+            return 0;
+        recover(rom);
+    }
+    return rc;
 }
 
 #define SPI_ADDR (ESP01_ROM_SPI_BASE + 0x04)
@@ -538,6 +563,12 @@ static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err)
 }
 
 /* Read the flash word at `addr` (little-endian, as the bytes are stored). */
+/*
+ * Read the flash word at `addr` (little-endian, as the bytes are stored).
+ * The 32-bit SPI transfer ends microseconds after the CMD write, long
+ * before the next request can arrive, so W0 is read without polling CMD;
+ * the caller reads a mismatch twice anyway.
+ */
 static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
                          esp01_err *err)
 {
@@ -545,54 +576,48 @@ static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
     int rc = write_regs(rom, go, 2, err);
     if (rc < 0)
         return rc;
-    uint32_t cmd = SPI_CMD_USR;
-    for (int i = 0; i < 10 && (cmd & SPI_CMD_USR); i++)
-        if ((rc = esp01_rom_read_reg(rom, SPI_CMD, &cmd, err)) < 0)
-            return rc;
-    if (cmd & SPI_CMD_USR)
-        return esp01_fail(err, ESP01_E_DEVICE,
-                          "the SPI controller did not finish a flash read");
     return esp01_rom_read_reg(rom, SPI_W0, word, err);
 }
 
 int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
 {
-    int rc;
-    /* A FLASH_BEGIN with nothing to erase makes the ROM attach the flash. */
-    if (!rom->flash_attached &&
-        (rc = flash_begin(rom, 0, 0, 0, CMD_TIMEOUT_MS, err)) < 0)
-        return rc;
-    uint32_t usr, usr2, jedec = 0;
-    if ((rc = esp01_rom_read_reg(rom, SPI_USR, &usr, err)) < 0 ||
-        (rc = esp01_rom_read_reg(rom, SPI_USR2, &usr2, err)) < 0)
-        return rc;
-    /* READ_REG values carry no checksum: take the id only when two reads
-     * agree, since every size decision rests on it. */
-    uint32_t again = 0;
-    rc = ESP01_E_PROTOCOL;
-    for (int i = 0; i < 4; i++) {
-        if ((rc = read_jedec(rom, &jedec, err)) < 0 ||
-            (rc = read_jedec(rom, &again, err)) < 0)
+    int rc = ESP01_E_PROTOCOL;
+    uint32_t jedec = 0;
+    /* READ_REG values carry no checksum and a chip that reset forgets the
+     * attached flash: take the id only when two reads agree on a value that
+     * looks like an answer, and redo the whole sequence otherwise. */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint32_t usr, usr2, again = 0;
+        /* A FLASH_BEGIN with nothing to erase makes the ROM attach the flash. */
+        if ((rc = flash_begin(rom, 0, 0, 0, CMD_TIMEOUT_MS, err)) < 0 ||
+            (rc = esp01_rom_read_reg(rom, SPI_USR, &usr, err)) < 0 ||
+            (rc = esp01_rom_read_reg(rom, SPI_USR2, &usr2, err)) < 0) {
+            recover(rom);
             continue;
-        if (jedec == again)
+        }
+        rc = read_jedec(rom, &jedec, err);
+        if (rc == 0)
+            rc = read_jedec(rom, &again, err);
+        esp01_err restore_err;
+        const uint32_t restore[] = {SPI_USR, usr, SPI_USR2, usr2};
+        int rc2 = write_regs(rom, restore, 2, &restore_err);
+        if (rc == 0 && rc2 < 0) {
+            if (err)
+                *err = restore_err;
+            rc = rc2;
+        }
+        if (rc == 0 && jedec != again)
+            rc = esp01_fail(err, ESP01_E_PROTOCOL,
+                            "the flash id read back differently (%06x, %06x)",
+                            jedec, again);
+        if (rc == 0 && jedec != 0 && jedec != 0xFFFFFFu)
             break;
-        rc = esp01_fail(err, ESP01_E_PROTOCOL,
-                        "the flash id read back differently (%06x, %06x)",
-                        jedec, again);
+        if (rc == 0 && attempt >= 1)
+            break; /* the same non-answer twice over: it is the flash */
+        recover(rom);
     }
-    esp01_err restore_err;
-    int rc2 = esp01_rom_write_reg(rom, SPI_USR, usr, 0xFFFFFFFFu, 0,
-                                  &restore_err);
-    if (rc2 == 0)
-        rc2 = esp01_rom_write_reg(rom, SPI_USR2, usr2, 0xFFFFFFFFu, 0,
-                                  &restore_err);
     if (rc < 0)
         return rc;
-    if (rc2 < 0) {
-        if (err)
-            *err = restore_err;
-        return rc2;
-    }
     return esp01_flash_id_decode(jedec, id, err);
 }
 
@@ -768,13 +793,38 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
         }
         if (last && w->st)
             w->st->extra_erased = extra;
-        uint32_t b = 0;
+        uint32_t b = 0, seq = 0;
+        bool reposition = false;
         int resends = 0;
         while (b < blocks) {
             uint32_t rb = s * BLOCKS_PER_SECTOR + b; /* region block */
             uint32_t baddr = w->first * ESP01_ROM_SECTOR + rb * ESP01_ROM_BLOCK;
+            /* A blank block is already erased: skip it and point the ROM at
+             * the next block with a FLASH_BEGIN that erases nothing (42
+             * bytes on the wire instead of 1058). */
+            if (block_blank(w, rb)) {
+                b++;
+                reposition = true;
+                continue;
+            }
+            if (reposition) {
+                rc = flash_begin(rom, 0, blocks - b, baddr, CMD_TIMEOUT_MS, &e);
+                if (rc < 0) {
+                    if (!note_failure(w, rb))
+                        return esp01_fail(err, rc, "writing flash at 0x%06x "
+                                          "failed: %s", baddr, e.msg);
+                    report(w, ESP01_ROM_PHASE_RETRY, baddr);
+                    if (w->st)
+                        w->st->restarts++;
+                    recover(rom);
+                    start = rb / BLOCKS_PER_SECTOR;
+                    break;
+                }
+                reposition = false;
+                seq = 0;
+            }
             esp01_put_le32(pkt, ESP01_ROM_BLOCK);
-            esp01_put_le32(pkt + 4, b);
+            esp01_put_le32(pkt + 4, seq);
             esp01_put_le32(pkt + 8, 0);
             esp01_put_le32(pkt + 12, 0);
             region_block(w, rb, pkt + DATA_HDR);
@@ -788,8 +838,7 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
                 if (w->st)
                     w->st->payload_sent += ESP01_ROM_BLOCK;
                 if (rb >= w->acked_hw) {
-                    if (!sector_blank(w, rb / BLOCKS_PER_SECTOR))
-                        w->prog.payload_done += ESP01_ROM_BLOCK;
+                    w->prog.payload_done += ESP01_ROM_BLOCK;
                     w->acked_hw = rb + 1;
                     uint32_t done = (rb + 1) * ESP01_ROM_BLOCK;
                     if (done > w->prog.done)
@@ -797,6 +846,7 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
                 }
                 report(w, ESP01_ROM_PHASE_WRITE, baddr);
                 b++;
+                seq++;
                 resends = 0;
                 continue;
             }
@@ -969,7 +1019,9 @@ int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
             w.st->blank_sectors += e - s;
         else {
             w.st->data_sectors += e - s;
-            w.prog.payload_total += blocks_to_send(&w, s, e) * ESP01_ROM_BLOCK;
+            for (uint32_t b = s * BLOCKS_PER_SECTOR; b < e * BLOCKS_PER_SECTOR; b++)
+                if (!block_blank(&w, b))
+                    w.prog.payload_total += ESP01_ROM_BLOCK;
         }
         s = e;
     }

@@ -182,7 +182,7 @@ for seed in 1 2 3; do
     if [ $rc -eq 0 ]; then
         check "faults seed $seed: done means the flash holds the image" same_range fimg.bin 0 "fault$seed.flash" 0 60000
     else
-        check "faults seed $seed: the error names an offset" grep -Eq "^esp01: .*0x[0-9a-f]+" err
+        check "faults seed $seed: the error names an offset" grep -Eq "^esp01: .* at 0x[0-9a-f]{6}" err
     fi
 done
 finish
