@@ -763,7 +763,7 @@ static uint32_t erase_timeout(uint32_t sectors)
  * the request exact.
  */
 static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
-                       bool last, esp01_err *err)
+                       bool last, bool pre_erased, esp01_err *err)
 {
     esp01_rom *rom = w->rom;
     uint8_t pkt[DATA_HDR + ESP01_ROM_BLOCK];
@@ -775,6 +775,12 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
             s--;
             n++;
             arg = esp01_rom_erase_arg(w->first + s, n, &erased);
+        }
+        if (pre_erased) {
+            /* The whole region was erased up front; only a restart erases. */
+            s = start;
+            arg = 0;
+            erased = n = 0;
         }
         uint32_t extra = erased > n ? erased - n : 0;
         uint32_t blocks = blocks_to_send(w, s, re);
@@ -791,8 +797,9 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
             recover(rom);
             continue;
         }
-        if (last && w->st)
+        if (last && w->st && !pre_erased)
             w->st->extra_erased = extra;
+        pre_erased = false;
         uint32_t b = 0, seq = 0;
         bool reposition = false;
         int resends = 0;
@@ -976,7 +983,7 @@ static int verify_and_repair(struct writer *w, esp01_err *err)
             uint32_t rs = s, re = s + 1;
             if (rs == 0 && w->nsec > 1)
                 re = 2;
-            rc = run_segment(w, rs, re, true, err);
+            rc = run_segment(w, rs, re, true, false, err);
             if (rc < 0)
                 return rc;
         }
@@ -1025,14 +1032,41 @@ int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
         }
         s = e;
     }
+    /*
+     * When the whole region can be erased exactly, one FLASH_BEGIN does it:
+     * the ROM then uses 64 KiB block erases, much faster than the sector
+     * erases of many small FLASH_BEGINs, and data runs only need a
+     * FLASH_BEGIN that erases nothing.  Otherwise (an odd number of
+     * sectors inside one 64 KiB block) each run erases its own sectors.
+     */
+    uint32_t erased;
+    uint32_t arg = esp01_rom_erase_arg(w.first, w.nsec, &erased);
+    bool pre_erased = erased == w.nsec;
+    if (pre_erased) {
+        esp01_err e;
+        int rc = ESP01_E_TIMEOUT;
+        uint32_t addr = w.first * ESP01_ROM_SECTOR;
+        report(&w, ESP01_ROM_PHASE_ERASE, addr);
+        for (int attempt = 0; attempt < MAX_FAILS_AT_BLOCK; attempt++) {
+            rc = flash_begin(rom, arg, 0, addr, erase_timeout(erased), &e);
+            if (rc == 0)
+                break;
+            recover(rom);
+        }
+        if (rc < 0)
+            return esp01_fail(err, rc, "erasing flash at 0x%06x failed: %s",
+                              addr, e.msg);
+    }
     for (uint32_t s = 0; s < w.nsec;) {
         uint32_t e = s;
         bool blank = sector_blank(&w, s);
         while (e < w.nsec && sector_blank(&w, e) == blank)
             e++;
-        int rc = run_segment(&w, s, e, e == w.nsec, err);
-        if (rc < 0)
-            return rc;
+        if (!(blank && pre_erased)) {
+            int rc = run_segment(&w, s, e, e == w.nsec, pre_erased, err);
+            if (rc < 0)
+                return rc;
+        }
         s = e;
     }
     return verify_and_repair(&w, err);
