@@ -70,7 +70,8 @@ one_run() {
     local rc=$?
     stop_sim "$name"
     if [ $rc -eq 0 ]; then
-        if cmp -s "$W/fimg.bin" <(head -c 65536 "$W/$name.flash"); then echo success; else echo SILENT; fi
+        if cmp -s "$W/fimg.bin" <(head -c 65536 "$W/$name.flash"); then echo success
+        else echo SILENT; echo "seed $seed: done but flash differs" >&2; fi
     elif grep -Eq '^esp01: .* at 0x[0-9a-f]{6}' "$W/$name.err"; then echo clean-error
     elif cmp -s "$W/$name.flash" <(head -c 1048576 /dev/zero); then echo error-before-writing
     else echo unclear-error; sed 's/^/  /' "$W/$name.err" >&2; fi

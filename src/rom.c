@@ -17,6 +17,9 @@
 #define CHECKSUM_RESENDS 3
 #define MAX_FAILS_AT_BLOCK 6
 #define BLOCKS_PER_SECTOR (ESP01_ROM_SECTOR / ESP01_ROM_BLOCK)
+#define SPI_USR_REG_ADDR (ESP01_ROM_SPI_BASE + 0x1C)
+#define SPI_USR1_REG_ADDR (ESP01_ROM_SPI_BASE + 0x20)
+#define SPI_USR2_REG_ADDR (ESP01_ROM_SPI_BASE + 0x24)
 
 /* ---- pure helpers ---------------------------------------------------- */
 
@@ -674,7 +677,60 @@ struct writer {
     uint32_t acked_hw;       /* region blocks acknowledged at least once */
     uint32_t fail_block;     /* region block of the last failure */
     uint32_t fails;          /* failures in a row at fail_block */
+    uint32_t spi_saved[2];   /* the ROM's SPI USR, USR2 */
+    bool have_spi_saved;
+    bool suspect;            /* something went wrong: verify densely */
 };
+
+static int spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err);
+static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err);
+static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
+                         esp01_err *err);
+
+static uint32_t expected_word(const struct writer *w, uint32_t rel)
+{
+    uint8_t exp[4];
+    for (uint32_t k = 0; k < 4; k++)
+        exp[k] = rel + k < w->len ? w->data[rel + k] : 0xFF;
+    return esp01_le32(exp);
+}
+
+/*
+ * FLASH_BEGIN's offset and block size have no checksum: read back the
+ * first word of the first one or two blocks written after it, before
+ * going on.  1 placed right, 0 misplaced, or a negative code.
+ */
+static int placement_ok(struct writer *w, const uint32_t *rbs, int n,
+                        esp01_err *err)
+{
+    esp01_rom *rom = w->rom;
+    uint32_t cur[2];
+    int rc;
+    if (!w->have_spi_saved) {
+        if ((rc = spi_read_begin(rom, cur, err)) < 0)
+            return rc;
+        w->spi_saved[0] = cur[0];
+        w->spi_saved[1] = cur[1];
+        w->have_spi_saved = true;
+    } else {
+        const uint32_t setup[] = {SPI_USR1_REG_ADDR, (31u << 8) | (23u << 26),
+                                  SPI_USR_REG_ADDR, 0xD0000000u,
+                                  SPI_USR2_REG_ADDR, (7u << 28) | 0x03};
+        if ((rc = write_regs(rom, setup, 3, err)) < 0)
+            return rc;
+    }
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        uint32_t rel = rbs[i] * ESP01_ROM_BLOCK, word;
+        rc = spi_read_word(rom, w->first * ESP01_ROM_SECTOR + rel, &word, err);
+        if (rc < 0)
+            return rc;
+        ok = word == expected_word(w, rel);
+    }
+    if ((rc = spi_read_end(rom, w->spi_saved, err)) < 0)
+        return rc;
+    return ok;
+}
 
 /* Block `b` of the region (0xFF beyond the data). */
 static void region_block(const struct writer *w, uint32_t b, uint8_t *out)
@@ -800,7 +856,7 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
         if (last && w->st && !pre_erased)
             w->st->extra_erased = extra;
         pre_erased = false;
-        uint32_t b = 0, seq = 0;
+        uint32_t b = 0, seq = 0, run_rb[2] = {0, 0};
         bool reposition = false;
         int resends = 0;
         while (b < blocks) {
@@ -852,6 +908,28 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
                         w->prog.done = done;
                 }
                 report(w, ESP01_ROM_PHASE_WRITE, baddr);
+                if (seq < 2)
+                    run_rb[seq] = rb;
+                bool alone = b + 1 == blocks || block_blank(w, rb + 1);
+                if (seq == 1 || (seq == 0 && alone)) {
+                    int ok = placement_ok(w, run_rb, (int)seq + 1, &e);
+                    if (ok != 1) {
+                        if (ok == 0)
+                            esp01_fail(&e, ESP01_E_DEVICE, "blocks after a "
+                                       "FLASH_BEGIN landed in the wrong place");
+                        w->suspect = true;
+                        if (!note_failure(w, rb))
+                            return esp01_fail(err, ok < 0 ? ok : ESP01_E_DEVICE,
+                                              "writing flash at 0x%06x failed: %s",
+                                              baddr, e.msg);
+                        report(w, ESP01_ROM_PHASE_RETRY, baddr);
+                        if (w->st)
+                            w->st->restarts++;
+                        recover(rom);
+                        start = run_rb[0] / BLOCKS_PER_SECTOR;
+                        break;
+                    }
+                }
                 b++;
                 seq++;
                 resends = 0;
@@ -875,6 +953,7 @@ static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
             }
             if (w->st)
                 w->st->restarts++;
+            w->suspect = true;
             recover(rom);
             start = rb / BLOCKS_PER_SECTOR;
             break;
@@ -911,9 +990,16 @@ static int verify_and_repair(struct writer *w, esp01_err *err)
         uint32_t bad = UINT32_MAX, got = 0, want = 0;
         uint32_t bad_list[64];
         size_t nbad = 0;
-        for (uint32_t s = 0; s < w->nsec; s++) {
+        /* One word per sector in a clean run; eight when anything went
+         * wrong, since misplaced blocks may have landed anywhere. */
+        uint32_t samples = w->suspect ? 8 : 1;
+        uint32_t span = ESP01_ROM_SECTOR / samples;
+        for (uint32_t si = 0; si < w->nsec * samples; si++) {
+            uint32_t s = si / samples;
+            if (nbad && bad_list[nbad - 1] == s)
+                continue;
             nonce = nonce * 1103515245u + 12345u;
-            uint32_t pos = (nonce >> 8) % (ESP01_ROM_SECTOR / 4) * 4;
+            uint32_t pos = si % samples * span + (nonce >> 8) % (span / 4) * 4;
             uint32_t rel = s * ESP01_ROM_SECTOR + pos;
             uint32_t addr = (w->first + s) * ESP01_ROM_SECTOR + pos;
             uint8_t exp[4];
@@ -962,7 +1048,7 @@ static int verify_and_repair(struct writer *w, esp01_err *err)
                 if (nbad < sizeof bad_list / sizeof bad_list[0])
                     bad_list[nbad++] = s;
             }
-            if (s % 16 == 15 || s + 1 == w->nsec)
+            if (si % samples == samples - 1 && (s % 16 == 15 || s + 1 == w->nsec))
                 report(w, ESP01_ROM_PHASE_VERIFY,
                        (w->first + s) * ESP01_ROM_SECTOR);
         }
@@ -977,6 +1063,7 @@ static int verify_and_repair(struct writer *w, esp01_err *err)
                               want);
         if (w->st)
             w->st->repaired_sectors += (uint32_t)nbad;
+        w->suspect = true;
         for (size_t i = 0; i < nbad; i++) {
             uint32_t s = bad_list[i];
             /* Two sectors can always be erased exactly (see erase_arg). */
