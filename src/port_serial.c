@@ -37,10 +37,9 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len,
         ssize_t n = read(s->fd, buf, len);
         if (n > 0)
             return (int)(n > 0x7fffffff ? 0x7fffffff : n);
-        if (n == 0)
-            return esp01_fail(err, ESP01_E_IO, "'%s' was closed (device unplugged?)",
-                              s->path);
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        /* With VMIN=0 a tty read returns 0 for "nothing yet"; a hangup
+         * shows up as POLLHUP below instead. */
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return esp01_fail(err, ESP01_E_IO, "cannot read '%s': %s", s->path,
                               strerror(errno));
         int wait = remaining_ms(deadline_ms);
