@@ -13,7 +13,8 @@
 #define DEFLATE_WBITS 10
 /* Output cap for small commands (a stat, a probe). */
 #define SMALL_OUTPUT 4096
-/* Device read chunk; a multiple of 3 so base64 pieces join without padding. */
+/* Largest device read chunk; a multiple of 3 so base64 pieces join
+ * without padding. */
 #define READ_PIECE 768
 
 /*
@@ -23,7 +24,10 @@
  * over the target, by rename where the firmware has it, else by copying
  * on the device so the link is not involved any more.
  */
-static const char prelude[] =
+static const char *const prelude[] = {
+    /* Helpers left by an earlier session would double the heap in use. */
+    "for k in [k for k in globals() if k[:2]=='_e']:del globals()[k]\n"
+    "import gc;gc.collect()\n",
     "import os,gc\n"
     "try:\n from binascii import a2b_base64 as _ea,b2a_base64 as _eb\n"
     "except:\n _ea=None\n"
@@ -31,7 +35,7 @@ static const char prelude[] =
     "except:\n _es=None\n"
     "try:\n import deflate,io\n"
     " def _ez(b):return deflate.DeflateIO(io.BytesIO(_ea(b)),deflate.RAW,10).read()\n"
-    "except:\n _ez=None\n"
+    "except:\n _ez=None\n",
     "def _eh(b):return ''.join('%02x'%c for c in b)\n"
     "def _en(s):return _eh(bytes(s,'utf8'))\n"
     "def _ex(p):\n"
@@ -48,7 +52,7 @@ static const char prelude[] =
     " for n in _eD(p):\n"
     "  q=p+'/'+n if p else n;s=r+'/'+n if r else n;t=_ex(q)\n"
     "  if t[0]=='d':print('d',0,_en(s),'-');_eW(q,s,H)\n"
-    "  else:print('f',t[1],_en(s),_eH(q) if H and _es else '-')\n"
+    "  else:print('f',t[1],_en(s),_eH(q) if H and _es else '-')\n",
     "def _eV(t,p,h,n):\n"
     " g=_eH(t) if _es else _ex(t)[1]\n"
     " if g!=(h if _es else n):\n  os.remove(t);print('BAD',g);return\n"
@@ -63,7 +67,8 @@ static const char prelude[] =
     "gc.collect()\n"
     "print('P',int(_ea!=None),int(_es!=None),int(_ez!=None),"
     "int(hasattr(os,'rename')),int(hasattr(os,'stat')),int(hasattr(os,'mkdir')),"
-    "int(hasattr(os,'statvfs')),gc.mem_free())\n";
+    "int(hasattr(os,'statvfs')),gc.mem_free())\n",
+};
 
 /* A growing string for generated code. */
 struct sbuf {
@@ -164,6 +169,7 @@ static int explain(int rc, const char *path, esp01_err *err)
     case ESP01_E_UNSUPPORTED:
         return esp01_fail(err, rc, "':%s': the device has no filesystem "
                                    "(512K firmware?)", path);
+    case ESP01_E_NOMEM:
     case ESP01_E_INVAL:
     case ESP01_E_DEVICE: {
         char line[ESP01_ERR_MAX];
@@ -219,8 +225,14 @@ int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
     memset(fs, 0, sizeof *fs);
     fs->repl = repl;
     fs->timeout_ms = 20000;
+    /* In pieces: the micro:bit's 8 KiB heap cannot compile it at once. */
     char *out = NULL;
-    int rc = run_small(fs, prelude, &out, err);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof prelude / sizeof prelude[0] && rc == 0; i++) {
+        free(out);
+        out = NULL;
+        rc = run_small(fs, prelude[i], &out, err);
+    }
     if (rc < 0) {
         free(out);
         if (rc == ESP01_E_NOMEM)
@@ -593,13 +605,18 @@ int esp01_devfs_read(esp01_devfs *fs, const char *path, size_t max,
     char lit[LIT_MAX], code[LIT_MAX + 200];
     if ((rc = path_literal(path, lit, sizeof lit, err)) < 0)
         return rc;
+    /* Hex-encoding a piece makes a small string per byte: keep it small
+     * on a tiny heap. */
+    size_t piece = fs->mem_free / 64;
+    piece = piece < 48 ? 48 : piece > READ_PIECE ? READ_PIECE : piece;
+    piece -= piece % 3;
     snprintf(code, sizeof code,
-             "f=open(%s,'rb')\nwhile 1:\n b=f.read(%d)\n if not b:break\n"
+             "f=open(%s,'rb')\nwhile 1:\n b=f.read(%zu)\n if not b:break\n"
              " print(%s)\nf.close();del f,b\n",
-             lit, READ_PIECE, fs->has_base64 ? "_eb(b)[:-1].decode()" : "_eh(b)");
+             lit, piece, fs->has_base64 ? "_eb(b)[:-1].decode()" : "_eh(b)");
     /* Output grows by up to 2x (hex) plus line ends; a file that grew
      * since the stat is cut off by the cap and reported. */
-    size_t cap = (size_t)st.size * 2 + (size_t)st.size / READ_PIECE * 4 + 64;
+    size_t cap = (size_t)st.size * 2 + (size_t)st.size / piece * 4 + 64;
     char *text = NULL;
     size_t tlen = 0;
     uint32_t timeout = fs->timeout_ms +
