@@ -109,7 +109,7 @@ static void run_code(bool violation)
 static void raw_paste(void)
 {
     if (refuse) {
-        outs("R\x00");
+        out("R\0", 2);
         return;
     }
     unsigned char hdr[4] = {'R', 1, (unsigned char)(window & 0xff),
