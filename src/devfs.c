@@ -64,6 +64,11 @@ static const char *const prelude[] = {
     "  while 1:\n   c=a.read(256)\n   if not c:break\n   b.write(c)\n"
     "  a.close();b.close();os.remove(t)\n"
     " print('OK')\n"
+    /* The numbers this port's VFS really raises (the WebAssembly port
+     * raises Emscripten's, which its errno module does not list). */
+    "try:os.stat('/.esp01-none')\n"
+    "except OSError as e:print('N',e.args[0])\nexcept:pass\n"
+
     "gc.collect()\n"
     "print('P',int(_ea!=None),int(_es!=None),int(_ez!=None),"
     "int(hasattr(os,'rename')),int(hasattr(os,'stat')),int(hasattr(os,'mkdir')),"
@@ -152,10 +157,42 @@ static int run_small(esp01_devfs *fs, const char *code, char **out,
 }
 
 /* Turn a device error about `path` into a message users understand. */
-static int explain(int rc, const char *path, esp01_err *err)
+static int explain_fs(const esp01_devfs *fs, int rc, const char *path,
+                      esp01_err *err);
+#define explain(rc, path, err) explain_fs(fs, rc, path, err)
+
+/*
+ * Ports whose errno numbers have no names in MicroPython's table (the
+ * WebAssembly port uses Emscripten's numbers) print "OSError: 44"; map
+ * such numbers with the device's own errno module.
+ */
+static int by_number(const esp01_devfs *fs, const char *msg)
+{
+    const char *p = strstr(msg, "OSError: ");
+    int n;
+    if (!p || sscanf(p + 9, "%d", &n) != 1) {
+        p = strstr(msg, "[Errno ");
+        if (!p || sscanf(p + 7, "%d", &n) != 1)
+            return ESP01_E_DEVICE;
+    }
+    if (n == fs->errno_noent)
+        return ESP01_E_NOTFOUND;
+    if (n == fs->errno_exist || n == fs->errno_notempty)
+        return ESP01_E_EXISTS;
+    if (n == fs->errno_nospc)
+        return ESP01_E_NOSPACE;
+    if (n == fs->errno_nodev)
+        return ESP01_E_UNSUPPORTED;
+    return ESP01_E_DEVICE;
+}
+
+static int explain_fs(const esp01_devfs *fs, int rc, const char *path,
+                      esp01_err *err)
 {
     if (!err)
         return rc;
+    if (rc == ESP01_E_DEVICE)
+        rc = by_number(fs, err->msg);
     switch (rc) {
     case ESP01_E_NOTFOUND:
         return esp01_fail(err, rc, "':%s': no such file or directory on the "
@@ -164,8 +201,10 @@ static int explain(int rc, const char *path, esp01_err *err)
         return esp01_fail(err, rc, "':%s': the device filesystem is full",
                           path);
     case ESP01_E_EXISTS:
-        return esp01_fail(err, rc, "':%s': already exists (or the directory "
-                                   "is not empty)", path);
+        if (strstr(err->msg, "ENOTEMPTY") || strstr(err->msg, "not empty"))
+            return esp01_fail(err, rc, "':%s': the directory is not empty",
+                              path);
+        return esp01_fail(err, rc, "':%s': already exists", path);
     case ESP01_E_UNSUPPORTED:
         return esp01_fail(err, rc, "':%s': the device has no filesystem "
                                    "(512K firmware?)", path);
@@ -240,6 +279,14 @@ int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
                                        "up file transfer");
         return rc;
     }
+    fs->errno_noent = 2;
+    fs->errno_exist = 17;
+    fs->errno_nospc = 28;
+    fs->errno_nodev = 19;
+    fs->errno_notempty = 39;
+    const char *en = strstr(out, "N ");
+    if (en)
+        sscanf(en, "N %d", &fs->errno_noent);
     const char *p = strstr(out, "P ");
     int v[7];
     unsigned long mem = 0;
@@ -460,7 +507,12 @@ int esp01_devfs_mkdir(esp01_devfs *fs, const char *path, esp01_err *err)
     if (!fs->has_mkdir)
         return esp01_fail(err, ESP01_E_UNSUPPORTED,
                           "this device's filesystem has no directories");
-    return simple_op(fs, "os.mkdir(%s)", path, err);
+    int rc = simple_op(fs, "os.mkdir(%s)", path, err);
+    esp01_dev_entry st;
+    /* Ports that raise unlisted errno numbers: look before explaining. */
+    if (rc == ESP01_E_DEVICE && esp01_devfs_stat(fs, path, &st, NULL) == 0)
+        return explain(ESP01_E_EXISTS, path, err);
+    return rc;
 }
 
 int esp01_devfs_rmdir(esp01_devfs *fs, const char *path, esp01_err *err)
@@ -468,7 +520,17 @@ int esp01_devfs_rmdir(esp01_devfs *fs, const char *path, esp01_err *err)
     if (!fs->has_mkdir)
         return esp01_fail(err, ESP01_E_UNSUPPORTED,
                           "this device's filesystem has no directories");
-    return simple_op(fs, "os.rmdir(%s)", path, err);
+    int rc = simple_op(fs, "os.rmdir(%s)", path, err);
+    esp01_dev_entry *list;
+    size_t n;
+    if (rc == ESP01_E_DEVICE &&
+        esp01_devfs_list(fs, path, &list, &n, NULL) == 0) {
+        free(list);
+        if (n)
+            return esp01_fail(err, ESP01_E_EXISTS,
+                              "':%s': the directory is not empty", path);
+    }
+    return rc;
 }
 
 int esp01_devfs_sha256(esp01_devfs *fs, const char *path, char hex[65],

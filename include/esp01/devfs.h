@@ -51,6 +51,8 @@ typedef struct esp01_devfs {
     bool has_base64, has_sha256, has_deflate, has_rename, has_stat,
         has_mkdir, has_statvfs;
     uint32_t mem_free;
+    /* The device's errno numbers (not every port uses Linux's). */
+    int errno_noent, errno_exist, errno_nospc, errno_nodev, errno_notempty;
     /* Caller settings (set after open to override). */
     esp01_devfs_encoding encoding;
     size_t exec_budget; /* most code bytes per exec (derived from mem_free) */

@@ -12,7 +12,8 @@
  * has not read yet (what sits in its pty) count against N, and bytes
  * arriving at a full buffer are dropped, as the chip drops them.
  * --cut-after N pulls the cable after N host->device bytes: nothing
- * passes either way until SIGUSR1 plugs it back.  --garbage-after N
+ * passes either way until SIGUSR1 plugs it back; SIGUSR2 pulls it 3000
+ * bytes later.  --garbage-after N
  * injects 48 bytes of noise into the device->host stream once, after N
  * bytes.  --stats FILE gets "dropped=N passed=N" when the relay exits
  * (SIGTERM, or PROGRAM exiting).
@@ -40,9 +41,10 @@ struct queue {
     double budget; /* bytes the line may carry now */
 };
 
-static volatile sig_atomic_t stop, plug_in;
+static volatile sig_atomic_t stop, plug_in, cut_soon;
 static void on_term(int s) { (void)s; stop = 1; }
 static void on_usr1(int s) { (void)s; plug_in = 1; }
+static void on_usr2(int s) { (void)s; cut_soon = 1; }
 
 static double now_s(void)
 {
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, on_usr2);
     signal(SIGPIPE, SIG_IGN);
 
     struct queue up = {malloc(QUEUE_MAX), 0, 0}, down = {malloc(QUEUE_MAX), 0, 0};
@@ -156,6 +159,10 @@ int main(int argc, char **argv)
             plug_in = 0;
             cut = false;
             cut_after = -1;
+        }
+        if (cut_soon) {
+            cut_soon = 0;
+            cut_after = (long)passed + 3000;
         }
         ssize_t n = read(host_m, buf, sizeof buf);
         if (n > 0 && !cut)
