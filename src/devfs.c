@@ -259,6 +259,45 @@ static bool decode_name(const char *hex, size_t hlen, char *out, size_t cap,
     return true;
 }
 
+/*
+ * Run code that must arrive whole even where bytes can be lost on the line
+ * (plain raw mode): it travels as a string literal whose length the device
+ * checks before running it, and is sent again when it arrived short.
+ */
+static int run_guarded(esp01_devfs *fs, const char *code, char **out,
+                       esp01_err *err)
+{
+    struct sbuf g = {0};
+    sb_add(&g, "_g='", 4);
+    size_t n = 0;
+    for (const char *c = code; *c; c++, n++) {
+        if (*c == '\n')
+            sb_add(&g, "\\n", 2);
+        else if (*c == '\\' || *c == '\'')
+            sb_add(&g, "\\", 1), sb_add(&g, c, 1);
+        else
+            sb_add(&g, c, 1);
+    }
+    sb_printf(&g, "'\nif len(_g)==%zu:exec(_g)\nelse:print('LOST')\ndel _g", n);
+    if (g.failed) {
+        free(g.p);
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        free(*out);
+        *out = NULL;
+        rc = run_small(fs, g.p, out, err);
+        if (rc == 0 && strncmp(*out, "LOST", 4) == 0)
+            rc = esp01_fail(err, ESP01_E_PROTOCOL,
+                            "bytes were lost on the line three times running");
+        else
+            break;
+    }
+    free(g.p);
+    return rc;
+}
+
 int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
 {
     memset(fs, 0, sizeof *fs);
@@ -268,9 +307,7 @@ int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
     char *out = NULL;
     int rc = 0;
     for (size_t i = 0; i < sizeof prelude / sizeof prelude[0] && rc == 0; i++) {
-        free(out);
-        out = NULL;
-        rc = run_small(fs, prelude[i], &out, err);
+        rc = run_guarded(fs, prelude[i], &out, err);
     }
     if (rc < 0) {
         free(out);
@@ -843,7 +880,7 @@ static void write_cleanup(esp01_devfs *fs, const char *tlit)
     free(text);
 }
 
-int esp01_devfs_write(esp01_devfs *fs, const char *path, const uint8_t *data,
+static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
                       size_t len, esp01_err *err)
 {
     char tmp[ESP01_DEVPATH_MAX + 16], tlit[LIT_MAX + 32], plit[LIT_MAX];
@@ -926,4 +963,27 @@ int esp01_devfs_write(esp01_devfs *fs, const char *path, const uint8_t *data,
         rc != ESP01_E_TIMEOUT)
         write_cleanup(fs, tlit);
     return rc < 0 ? explain(rc, path, err) : 0;
+}
+
+int esp01_devfs_write(esp01_devfs *fs, const char *path, const uint8_t *data,
+                      size_t len, esp01_err *err)
+{
+    size_t budget = fs->exec_budget;
+    int rc = 0;
+    /* Lost bytes show up as a mismatch, a garbled statement or a garbled
+     * reply; a heap too small as MemoryError.  All leave the old file in
+     * place, so try again with smaller pieces.  A dead line or a full
+     * filesystem will not get better. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = write_once(fs, path, data, len, err);
+        if (rc != ESP01_E_CHECKSUM && rc != ESP01_E_DEVICE &&
+            rc != ESP01_E_PROTOCOL && rc != ESP01_E_NOMEM)
+            break;
+        fs->exec_budget = fs->exec_budget / 2 < 256 ? 256 : fs->exec_budget / 2;
+        if (rc == ESP01_E_PROTOCOL &&
+            esp01_rawrepl_enter(fs->repl, false, 3000, NULL) < 0)
+            break;
+    }
+    fs->exec_budget = budget;
+    return rc;
 }

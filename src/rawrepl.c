@@ -9,8 +9,13 @@
 #define SLICE_MS 100
 /* After Ctrl-C, how long a program gets to stop before we give up. */
 #define CANCEL_GRACE_MS 3000
-/* Error text kept for classification (the last line is what matters). */
-#define ERRTEXT_KEEP 512
+/* Error text kept for classification and for replaying a held
+ * traceback (the last line is what matters). */
+#define ERRTEXT_KEEP 4096
+/* Plain raw mode has no acknowledgement: a byte lost on the line usually
+ * turns the code into a SyntaxError, which means nothing ran, so the code
+ * can safely be sent again. */
+#define PLAIN_RETRIES 2
 
 void esp01_rawrepl_init(esp01_rawrepl *r, esp01_port *port)
 {
@@ -186,6 +191,8 @@ struct exec_sink {
     void *ctx;
     uint8_t errtext[ERRTEXT_KEEP];
     size_t errlen;
+    bool hold_err;   /* keep stream 2 back until we know it is real */
+    size_t out_seen; /* stdout bytes forwarded */
 };
 
 static void sink_emit(struct exec_sink *s, int stream, const uint8_t *b,
@@ -193,7 +200,9 @@ static void sink_emit(struct exec_sink *s, int stream, const uint8_t *b,
 {
     if (n == 0)
         return;
-    if (s->out)
+    if (stream == 1)
+        s->out_seen += n;
+    if (s->out && !(stream == 2 && s->hold_err))
         s->out(s->ctx, stream, b, n);
     if (stream == 2) {
         if (n >= ERRTEXT_KEEP) {
@@ -450,6 +459,9 @@ int esp01_rawrepl_exec(esp01_rawrepl *r, const uint8_t *code, size_t len,
                        esp01_rawrepl_output out, void *ctx,
                        uint32_t timeout_ms, esp01_err *err)
 {
+    esp01_err local;
+    if (!err)
+        err = &local;
     if (!r->in_raw)
         return esp01_fail(err, ESP01_E_INVAL, "not in the raw REPL");
     /* 0 means "as long as it runs", but sending code always has a bound. */
@@ -458,7 +470,7 @@ int esp01_rawrepl_exec(esp01_rawrepl *r, const uint8_t *code, size_t len,
         deadline ? deadline
                  : esp01_deadline_in(10000 + (uint32_t)(len * 1000u /
                                                         (r->line_bytes_per_s / 4 + 1)));
-    struct exec_sink sink = {out ? out : null_out, ctx, {0}, 0};
+    struct exec_sink sink = {out ? out : null_out, ctx, {0}, 0, false, 0};
     int rc;
 
     if (r->paste_mode == ESP01_PASTE_AUTO && r->paste != 0) {
@@ -477,7 +489,7 @@ int esp01_rawrepl_exec(esp01_rawrepl *r, const uint8_t *code, size_t len,
                 rc = send_paste(r, probe, 4, send_deadline, &got, err);
                 if (rc < 0)
                     return rc;
-                struct exec_sink ps = {null_out, NULL, {0}, 0};
+                struct exec_sink ps = {null_out, NULL, {0}, 0, false, 0};
                 int frc = finish_exec(r, &ps, send_deadline, err);
                 if (frc < 0 && frc != ESP01_E_DEVICE)
                     return frc;
@@ -497,7 +509,7 @@ int esp01_rawrepl_exec(esp01_rawrepl *r, const uint8_t *code, size_t len,
                     return rc;
                 if (rc == 1) {
                     r->paste = 0;
-                    struct exec_sink ps = {null_out, NULL, {0}, 0};
+                    struct exec_sink ps = {null_out, NULL, {0}, 0, false, 0};
                     finish_exec(r, &ps, send_deadline, NULL);
                     return esp01_fail(err, ESP01_E_PROTOCOL,
                                       "the device ended raw-paste after %zu of "
@@ -512,10 +524,22 @@ int esp01_rawrepl_exec(esp01_rawrepl *r, const uint8_t *code, size_t len,
         return esp01_fail(err, ESP01_E_INVAL,
                           "code contains control bytes (0x01-0x05) that plain "
                           "raw mode cannot carry");
-    rc = send_plain(r, code, len, send_deadline, err);
-    if (rc < 0)
+    for (int attempt = 0;; attempt++) {
+        sink.errlen = 0;
+        sink.out_seen = 0;
+        sink.hold_err = attempt < PLAIN_RETRIES;
+        rc = send_plain(r, code, len, send_deadline, err);
+        if (rc < 0)
+            return rc;
+        rc = finish_exec(r, &sink, deadline, err);
+        bool garbled = rc == ESP01_E_DEVICE && sink.out_seen == 0 &&
+                       strstr(err ? err->msg : "", "SyntaxError") != NULL;
+        if (garbled && attempt < PLAIN_RETRIES)
+            continue;
+        if (sink.hold_err && sink.errlen && sink.out)
+            sink.out(sink.ctx, 2, sink.errtext, sink.errlen);
         return rc;
-    return finish_exec(r, &sink, deadline, err);
+    }
 }
 
 struct capture {
