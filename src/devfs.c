@@ -24,10 +24,9 @@
  * over the target, by rename where the firmware has it, else by copying
  * on the device so the link is not involved any more.
  */
-static const char *const prelude[] = {
+static const char probe[] =
     /* Helpers left by an earlier session would double the heap in use. */
     "for k in [k for k in globals() if k[:2]=='_e']:del globals()[k]\n"
-    "import gc;gc.collect()\n",
     "import os,gc\n"
     "try:\n from binascii import a2b_base64 as _ea,b2a_base64 as _eb\n"
     "except:\n _ea=None\n"
@@ -35,16 +34,31 @@ static const char *const prelude[] = {
     "except:\n _es=None\n"
     "try:\n import deflate,io\n"
     " def _ez(b):return deflate.DeflateIO(io.BytesIO(_ea(b)),deflate.RAW,10).read()\n"
-    "except:\n _ez=None\n",
-    "def _eh(b):return ''.join('%02x'%c for c in b)\n"
+    "except:\n _ez=None\n"
+    /* The numbers this port's VFS really raises (the WebAssembly port
+     * raises Emscripten's, which its errno module does not list). */
+    "_eN=2\n"
+    "try:os.stat('/.esp01-none')\n"
+    "except OSError as e:_eN=e.args[0]\nexcept:pass\n"
+    "gc.collect()\n"
+    "_eP=' '.join(str(x) for x in ('P',int(_ea!=None),int(_es!=None),int(_ez!=None),"
+    "int(hasattr(os,'rename')),int(hasattr(os,'stat')),int(hasattr(os,'mkdir')),"
+    "int(hasattr(os,'statvfs')),gc.mem_free()))\n"
+    "print('N',_eN,_eP)\n";
+
+/*
+ * Helpers stay in the device's globals until a reset, so a later command
+ * finds them by this key and skips sending them again.  Bump
+ * CORE_REVISION when core_helpers() changes.
+ */
+#define CORE_REVISION 1u
+static const char reuse_check[] =
+    "try:print('K',_eK,'N',_eN,_eP,int('_eW' in globals()))\n"
+    "except NameError:print('K 0')";
+
+/* Listing helpers, sent the first time a listing is asked for. */
+static const char listing_helpers[] =
     "def _en(s):return _eh(bytes(s,'utf8'))\n"
-    "def _ex(p):\n"
-    " try:\n  s=os.stat(p);return (s[0]&16384 and 'd' or 'f',s[6])\n"
-    " except AttributeError:\n  return ('f',os.size(p))\n"
-    "def _eH(p):\n"
-    " h=_es();f=open(p,'rb')\n"
-    " while 1:\n  b=f.read(256)\n  if not b:break\n  h.update(b)\n"
-    " f.close();return _eh(h.digest())\n"
     "def _eD(p):return os.listdir(p) if p else os.listdir()\n"
     "def _eL(p):\n"
     " for n in _eD(p):\n  t=_ex(p+'/'+n if p else n);print(t[0],t[1],_en(n))\n"
@@ -52,28 +66,8 @@ static const char *const prelude[] = {
     " for n in _eD(p):\n"
     "  q=p+'/'+n if p else n;s=r+'/'+n if r else n;t=_ex(q)\n"
     "  if t[0]=='d':print('d',0,_en(s),'-');_eW(q,s,H)\n"
-    "  else:print('f',t[1],_en(s),_eH(q) if H and _es else '-')\n",
-    "def _eV(t,p,h,n):\n"
-    " g=_eH(t) if _es else _ex(t)[1]\n"
-    " if g!=(h if _es else n):\n  os.remove(t);print('BAD',g);return\n"
-    " if hasattr(os,'rename'):\n"
-    "  try:os.rename(t,p)\n"
-    "  except OSError:\n   os.remove(p);os.rename(t,p)\n"
-    " else:\n"
-    "  a=open(t,'rb');b=open(p,'wb')\n"
-    "  while 1:\n   c=a.read(256)\n   if not c:break\n   b.write(c)\n"
-    "  a.close();b.close();os.remove(t)\n"
-    " print('OK')\n"
-    /* The numbers this port's VFS really raises (the WebAssembly port
-     * raises Emscripten's, which its errno module does not list). */
-    "try:os.stat('/.esp01-none')\n"
-    "except OSError as e:print('N',e.args[0])\nexcept:pass\n"
+    "  else:print('f',t[1],_en(s),_eH(q) if H and _es else '-')\n";
 
-    "gc.collect()\n"
-    "print('P',int(_ea!=None),int(_es!=None),int(_ez!=None),"
-    "int(hasattr(os,'rename')),int(hasattr(os,'stat')),int(hasattr(os,'mkdir')),"
-    "int(hasattr(os,'statvfs')),gc.mem_free())\n",
-};
 
 /* A growing string for generated code. */
 struct sbuf {
@@ -117,6 +111,35 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
         return;
     }
     sb_add(b, tmp, (size_t)n);
+}
+
+/*
+ * The helpers every operation uses, written for what the probe found so
+ * that small devices get (and compile) only what they can run.
+ */
+static void core_helpers(const esp01_devfs *fs, struct sbuf *c)
+{
+    sb_printf(c, "def _eh(b):return ''.join('%%02x'%%c for c in b)\n");
+    if (fs->has_stat)
+        sb_printf(c, "def _ex(p):\n s=os.stat(p);return (s[0]&16384 and 'd' or 'f',s[6])\n");
+    else
+        sb_printf(c, "def _ex(p):return ('f',os.size(p))\n");
+    if (fs->has_sha256)
+        sb_printf(c, "def _eH(p):\n h=_es();f=open(p,'rb')\n"
+                     " while 1:\n  b=f.read(256)\n  if not b:break\n  h.update(b)\n"
+                     " f.close();return _eh(h.digest())\n");
+    sb_printf(c, "def _eV(t,p,h,n):\n g=%s\n"
+                 " if g!=%s:\n  os.remove(t);print('BAD',g);return\n",
+              fs->has_sha256 ? "_eH(t)" : "_ex(t)[1]",
+              fs->has_sha256 ? "h" : "n");
+    if (fs->has_rename)
+        sb_printf(c, " try:os.rename(t,p)\n"
+                     " except OSError:\n  os.remove(p);os.rename(t,p)\n");
+    else
+        sb_printf(c, " a=open(t,'rb');b=open(p,'wb')\n"
+                     " while 1:\n  c=a.read(256)\n  if not c:break\n  b.write(c)\n"
+                     " a.close();b.close();os.remove(t)\n");
+    sb_printf(c, " print('OK')\n");
 }
 
 /*
@@ -303,11 +326,26 @@ int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
     memset(fs, 0, sizeof *fs);
     fs->repl = repl;
     fs->timeout_ms = 20000;
-    /* In pieces: the micro:bit's 8 KiB heap cannot compile it at once. */
+    unsigned long key = (crc32(0L, (const Bytef *)probe, sizeof probe) ^
+                         crc32(0L, (const Bytef *)listing_helpers,
+                               sizeof listing_helpers)) + CORE_REVISION;
     char *out = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < sizeof prelude / sizeof prelude[0] && rc == 0; i++) {
-        rc = run_guarded(fs, prelude[i], &out, err);
+    int rc = run_small(fs, reuse_check, &out, err);
+    if (rc < 0) {
+        free(out);
+        return rc;
+    }
+    unsigned long have = 0;
+    int listing = 0;
+    bool reuse = sscanf(out, "K %lu", &have) == 1 && have == key;
+    if (reuse) {
+        const char *tail = strrchr(out, ' ');
+        listing = tail && tail[1] == '1';
+    } else {
+        /* In pieces: the micro:bit's 8 KiB heap cannot compile it at once. */
+        free(out);
+        out = NULL;
+        rc = run_guarded(fs, probe, &out, err);
     }
     if (rc < 0) {
         free(out);
@@ -341,11 +379,26 @@ int esp01_devfs_open(esp01_devfs *fs, esp01_rawrepl *repl, esp01_err *err)
     fs->has_stat = v[4];
     fs->has_mkdir = v[5];
     fs->has_statvfs = v[6];
+    /* Source, its compiled literals and the decoded data live at once:
+     * each exec gets a fifth of the free heap. */
     fs->mem_free = mem > UINT32_MAX ? UINT32_MAX : (uint32_t)mem;
-    /* Source, its compiled literals and the decoded data live at once. */
+    fs->have_listing = listing;
     size_t budget = fs->mem_free / 5;
-    fs->exec_budget = budget < 512 ? 512 : budget > 16384 ? 16384 : budget;
-    return 0;
+    fs->exec_budget = budget < 512 ? 512 : budget > 32768 ? 32768 : budget;
+    if (reuse)
+        return 0;
+    struct sbuf core = {0};
+    core_helpers(fs, &core);
+    sb_printf(&core, "_eK=%lu\n", key);
+    if (core.failed) {
+        free(core.p);
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    }
+    out = NULL;
+    rc = run_guarded(fs, core.p, &out, err);
+    free(core.p);
+    free(out);
+    return rc < 0 ? rc : 0;
 }
 
 esp01_devfs_encoding esp01_devfs_effective_encoding(const esp01_devfs *fs)
@@ -452,6 +505,18 @@ static int parse_entries(const char *text, bool walk, size_t max,
     return 0;
 }
 
+static int need_listing(esp01_devfs *fs, esp01_err *err)
+{
+    if (fs->have_listing)
+        return 0;
+    char *out = NULL;
+    int rc = run_guarded(fs, listing_helpers, &out, err);
+    free(out);
+    if (rc == 0)
+        fs->have_listing = true;
+    return rc;
+}
+
 int esp01_devfs_list(esp01_devfs *fs, const char *dir, esp01_dev_entry **out,
                      size_t *count, esp01_err *err)
 {
@@ -460,6 +525,8 @@ int esp01_devfs_list(esp01_devfs *fs, const char *dir, esp01_dev_entry **out,
     *count = 0;
     int rc = path_literal(dir, lit, sizeof lit, err);
     if (rc < 0)
+        return rc;
+    if ((rc = need_listing(fs, err)) < 0)
         return rc;
     snprintf(code, sizeof code, "_eL(%s)", lit);
     char *text = NULL;
@@ -480,6 +547,8 @@ int esp01_devfs_walk(esp01_devfs *fs, const char *dir, bool hashes,
     *count = 0;
     int rc = path_literal(dir, lit, sizeof lit, err);
     if (rc < 0)
+        return rc;
+    if ((rc = need_listing(fs, err)) < 0)
         return rc;
     snprintf(code, sizeof code, "_eW(%s,'',%d)", lit, hashes ? 1 : 0);
     char *text = NULL;

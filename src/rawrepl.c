@@ -125,12 +125,13 @@ int esp01_rawrepl_enter(esp01_rawrepl *r, bool soft_reset,
         rc = write_all(r, "\r\x03", 2, deadline, err);
         if (rc < 0)
             return rc;
-        esp01_sleep_ms(100);
+        esp01_sleep_ms(attempt ? 100 : 20);
         rc = write_all(r, "\x03", 1, deadline, err);
         if (rc < 0)
             return rc;
-        uint64_t quiet_until = esp01_deadline_in(attempt ? 400 : 150);
-        drain_quiet(r, 60, quiet_until < deadline ? quiet_until : deadline);
+        uint64_t quiet_until = esp01_deadline_in(attempt ? 400 : 100);
+        drain_quiet(r, attempt ? 60 : 20,
+                    quiet_until < deadline ? quiet_until : deadline);
         rc = write_all(r, "\r\x01", 2, deadline, err);
         if (rc < 0)
             return rc;
@@ -309,7 +310,10 @@ static int send_plain(esp01_rawrepl *r, const uint8_t *code, size_t len,
         if (rc < 0)
             return rc;
         sent += n;
-        uint64_t due = start + (uint64_t)sent * 1000u / rate;
+        /* One burst may run ahead: the wire itself paces it, and an
+         * adapter that is never starved keeps the line busy. */
+        size_t lead = sent > r->plain_burst ? sent - r->plain_burst : 0;
+        uint64_t due = start + (uint64_t)lead * 1000u / rate;
         uint64_t now = esp01_now_ms();
         if (due > now + 1)
             esp01_sleep_ms((uint32_t)(due - now));

@@ -50,6 +50,7 @@ typedef struct esp01_devfs {
     /* What the device has (filled by esp01_devfs_open). */
     bool has_base64, has_sha256, has_deflate, has_rename, has_stat,
         has_mkdir, has_statvfs;
+    bool have_listing; /* listing helpers defined on the device */
     uint32_t mem_free;
     /* The device's errno numbers (not every port uses Linux's). */
     int errno_noent, errno_exist, errno_nospc, errno_nodev, errno_notempty;

@@ -38,7 +38,7 @@
 struct queue {
     unsigned char *buf;
     size_t len;
-    double budget; /* bytes the line may carry now */
+    double busy_until; /* when the wire finishes the bytes already sent */
 };
 
 static volatile sig_atomic_t stop, plug_in, cut_soon;
@@ -62,12 +62,24 @@ static void set_raw(int fd)
     }
 }
 
-static void push(struct queue *q, const unsigned char *b, size_t n)
+static void push(struct queue *q, const unsigned char *b, size_t n, double t)
 {
+    /* An idle line starts sending now; a busy one keeps its schedule. */
+    if (q->len == 0 && q->busy_until < t)
+        q->busy_until = t;
     if (q->len + n > QUEUE_MAX)
         n = QUEUE_MAX - q->len;
     memcpy(q->buf + q->len, b, n);
     q->len += n;
+}
+
+/* Bytes of the queue the wire has carried by time t. */
+static size_t due_bytes(const struct queue *q, double t, double rate)
+{
+    if (!q->len || t <= q->busy_until)
+        return 0;
+    double n = (t - q->busy_until) * rate;
+    return n >= (double)q->len ? q->len : (size_t)n;
 }
 
 static void pop(struct queue *q, size_t n)
@@ -147,8 +159,8 @@ int main(int argc, char **argv)
     signal(SIGUSR2, on_usr2);
     signal(SIGPIPE, SIG_IGN);
 
-    struct queue up = {malloc(QUEUE_MAX), 0, 0}, down = {malloc(QUEUE_MAX), 0, 0};
-    double rate = (double)baud / 10.0, last = now_s();
+    struct queue up = {malloc(QUEUE_MAX), 0, 0.0}, down = {malloc(QUEUE_MAX), 0, 0.0};
+    double rate = (double)baud / 10.0;
     unsigned long long dropped = 0, passed = 0, to_host = 0;
     bool cut = false, garbage_done = false;
     unsigned char buf[4096];
@@ -166,21 +178,15 @@ int main(int argc, char **argv)
         }
         ssize_t n = read(host_m, buf, sizeof buf);
         if (n > 0 && !cut)
-            push(&up, buf, (size_t)n);
+            push(&up, buf, (size_t)n, now_s());
         n = read(dev_m, buf, sizeof buf);
         if (n > 0 && !cut)
-            push(&down, buf, (size_t)n);
+            push(&down, buf, (size_t)n, now_s());
         else if (n < 0 && errno == EIO)
             break; /* the device program is gone */
 
-        double t = now_s(), dt = t - last;
-        last = t;
-        /* An idle line does not save up: at most a few ms of burst. */
-        double cap = rate * 0.004 + 1;
-        up.budget = up.budget + dt * rate > cap ? cap : up.budget + dt * rate;
-        down.budget = down.budget + dt * rate > cap ? cap : down.budget + dt * rate;
-
-        size_t k = up.len < (size_t)up.budget ? up.len : (size_t)up.budget;
+        double t = now_s();
+        size_t k = due_bytes(&up, t, rate);
         if (k) {
             if (cut_after >= 0 && passed + k > (unsigned long long)cut_after) {
                 k = (size_t)(cut_after - (long)passed);
@@ -207,17 +213,17 @@ int main(int argc, char **argv)
             }
             passed += k;
             pop(&up, k);
-            up.budget -= (double)k;
+            up.busy_until += (double)k / rate;
             if (cut) {
                 up.len = down.len = 0;
             }
         }
-        k = down.len < (size_t)down.budget ? down.len : (size_t)down.budget;
+        k = due_bytes(&down, t, rate);
         if (k) {
             ssize_t w = write(host_m, down.buf, k);
             if (w > 0) {
                 pop(&down, (size_t)w);
-                down.budget -= (double)w;
+                down.busy_until += (double)w / rate;
                 to_host += (size_t)w;
             }
             if (garbage_after >= 0 && !garbage_done &&
