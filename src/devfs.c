@@ -895,30 +895,49 @@ static size_t deflate_piece(const uint8_t *in, size_t n, uint8_t *out,
 }
 
 /* Append one statement that writes `piece` to the open temporary file. */
-static int add_piece(struct sbuf *code, esp01_devfs_encoding enc,
-                     const uint8_t *piece, size_t n, esp01_err *err)
+/*
+ * Append one statement that writes `piece` to the open temporary file.
+ * With `best`, the shortest form the device can decode is used: text
+ * often travels better as a bytes literal than as base64.
+ */
+static int add_piece(struct sbuf *code, esp01_devfs_encoding enc, bool best,
+                     bool can_b64, const uint8_t *piece, size_t n,
+                     esp01_err *err)
 {
     size_t need = n * 4 + 64;
-    char *lit = malloc(need);
+    char *lit = malloc(need), *alt = malloc(need);
     uint8_t *z = malloc(n + 64);
-    if (!lit || !z) {
+    if (!lit || !z || !alt) {
         free(lit);
+        free(alt);
         free(z);
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     }
-    if (enc == ESP01_ENC_REPR) {
-        esp01_devfs_bytes_literal(piece, n, lit, need);
-        sb_printf(code, "_ew(");
-        sb_add(code, lit, strlen(lit));
-        sb_add(code, ")\n", 2);
-    } else {
+    const char *fn = NULL; /* decoder, NULL for a plain literal */
+    size_t len = 0;
+    if (enc != ESP01_ENC_REPR) {
         size_t zn = enc == ESP01_ENC_DEFLATE ? deflate_piece(piece, n, z, n + 64) : 0;
-        base64_encode(zn ? z : piece, zn ? zn : n, lit);
-        sb_printf(code, "_ew(%s(b'", zn ? "_ez" : "_ea");
+        len = base64_encode(zn ? z : piece, zn ? zn : n, lit);
+        fn = zn ? "_ez" : "_ea";
+    }
+    if (enc == ESP01_ENC_REPR || (best && can_b64) || !can_b64) {
+        size_t rl = esp01_devfs_bytes_literal(piece, n, alt, need);
+        if (enc == ESP01_ENC_REPR || !fn || rl < len + 3) {
+            memcpy(lit, alt, rl + 1);
+            fn = NULL;
+        }
+    }
+    if (fn) {
+        sb_printf(code, "_ew(%s(b'", fn);
         sb_add(code, lit, strlen(lit));
         sb_add(code, "'))\n", 4);
+    } else {
+        sb_add(code, "_ew(", 4);
+        sb_add(code, lit, strlen(lit));
+        sb_add(code, ")\n", 2);
     }
     free(lit);
+    free(alt);
     free(z);
     return code->failed ? esp01_fail(err, ESP01_E_NOMEM, "out of memory") : 0;
 }
@@ -981,7 +1000,8 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
         if (!flush) {
             size_t mark = code.len;
             size_t n = len - done < piece ? len - done : piece;
-            rc = add_piece(&code, enc, data + done, n, err);
+            rc = add_piece(&code, enc, fs->encoding == ESP01_ENC_AUTO,
+                           fs->has_base64, data + done, n, err);
             if (rc < 0)
                 break;
             if (code.len > budget && mark > 0) {
