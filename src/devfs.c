@@ -990,6 +990,16 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
     if (piece < 64)
         piece = 64;
 
+    /* The last exec checks the copy, then moves it into place: one exec
+     * that the link cannot split. */
+    uint8_t sha[32];
+    char hex[65];
+    esp01_sha256(data, len, sha);
+    esp01_hex(sha, 32, hex);
+    char vcode[3 * LIT_MAX + 200];
+    snprintf(vcode, sizeof vcode, "_ef.close();del _ef,_ew\n_eV(%s,%s,'%s',%zu)",
+             tlit, plit, hex, len);
+
     struct sbuf code = {0};
     sb_printf(&code, "_ef=open(%s,'wb');_ew=_ef.write\n", tlit);
     size_t done = 0;
@@ -1014,9 +1024,21 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
             if (!flush)
                 continue;
         }
+        bool last = done == len;
+        if (last)
+            sb_add(&code, vcode, strlen(vcode));
+        if (code.failed) {
+            rc = esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+            break;
+        }
         char *out = NULL;
         rc = esp01_rawrepl_exec_capture(fs->repl, code.p, SMALL_OUTPUT, &out,
                                         NULL, fs->timeout_ms, err);
+        if (rc == 0 && last && !strstr(out, "OK"))
+            rc = esp01_fail(err, ESP01_E_CHECKSUM,
+                            "':%s': the copy on the device does not match "
+                            "(data lost on the line); the old file was kept",
+                            path);
         free(out);
         if (rc < 0)
             break;
@@ -1028,30 +1050,11 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
     free(code.p);
     if (rc < 0) {
         int saved = rc;
-        if (rc != ESP01_E_IO && rc != ESP01_E_TIMEOUT)
+        if (rc != ESP01_E_IO && rc != ESP01_E_TIMEOUT && rc != ESP01_E_CHECKSUM)
             write_cleanup(fs, tlit);
         return explain(saved, path, err);
     }
-    /* Check, then move into place, in one exec the link cannot split. */
-    uint8_t sha[32];
-    char hex[65];
-    esp01_sha256(data, len, sha);
-    esp01_hex(sha, 32, hex);
-    char vcode[3 * LIT_MAX + 200];
-    snprintf(vcode, sizeof vcode, "_ef.close();del _ef,_ew\n_eV(%s,%s,'%s',%zu)",
-             tlit, plit, hex, len);
-    char *out = NULL;
-    rc = esp01_rawrepl_exec_capture(fs->repl, vcode, SMALL_OUTPUT, &out, NULL,
-                                    fs->timeout_ms, err);
-    if (rc == 0 && strncmp(out, "OK", 2) != 0)
-        rc = esp01_fail(err, ESP01_E_CHECKSUM,
-                        "':%s': the copy on the device does not match (data "
-                        "lost on the line); the old file was kept", path);
-    free(out);
-    if (rc < 0 && rc != ESP01_E_CHECKSUM && rc != ESP01_E_IO &&
-        rc != ESP01_E_TIMEOUT)
-        write_cleanup(fs, tlit);
-    return rc < 0 ? explain(rc, path, err) : 0;
+    return 0;
 }
 
 int esp01_devfs_write(esp01_devfs *fs, const char *path, const uint8_t *data,

@@ -23,7 +23,12 @@ async function pump() {
     while (queue.length) {
         const chunk = queue.shift();
         for (let i = 0; i < chunk.length; i++) {
-            if (await mp.replProcessCharWithAsyncify(chunk[i])) process.exit(0);
+            // Let node read stdin now and then, as a UART interrupt would
+            // while the REPL works; otherwise input waits in the pty.
+            if (i % 64 == 63) await new Promise((r) => setImmediate(r));
+            // Ctrl-D at the friendly prompt: the port would exit; start a
+            // fresh REPL instead, as a board's soft reset does.
+            if (await mp.replProcessCharWithAsyncify(chunk[i])) mp.replInit();
         }
     }
     busy = false;
