@@ -1003,22 +1003,33 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
     struct sbuf code = {0};
     sb_printf(&code, "_ef=open(%s,'wb');_ew=_ef.write\n", tlit);
     size_t done = 0;
+    /* Where files can seek, each exec says where its data goes, so an exec
+     * that failed half-way (bytes lost inside a literal) can simply be sent
+     * again. */
+    bool seekable = fs->has_stat;
+    bool have_piece = false; /* the exec being built holds data */
+    size_t head = 0;         /* where its data statements start */
     bool flush = len == 0;
     if (fs->progress)
         fs->progress(fs->progress_ctx, 0, len);
     while (done < len || flush) {
         if (!flush) {
+            if (code.len == 0 && seekable)
+                sb_printf(&code, "_ef.seek(%zu)\n", done);
+            if (!have_piece)
+                head = code.len;
             size_t mark = code.len;
             size_t n = len - done < piece ? len - done : piece;
             rc = add_piece(&code, enc, fs->encoding == ESP01_ENC_AUTO,
                            fs->has_base64, data + done, n, err);
             if (rc < 0)
                 break;
-            if (code.len > budget && mark > 0) {
+            if (code.len > budget && mark > head) {
                 code.len = mark; /* this piece opens the next exec */
                 code.p[code.len] = '\0';
             } else {
                 done += n;
+                have_piece = true;
             }
             flush = code.len > budget || mark == code.len || done == len;
             if (!flush)
@@ -1032,8 +1043,16 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
             break;
         }
         char *out = NULL;
-        rc = esp01_rawrepl_exec_capture(fs->repl, code.p, SMALL_OUTPUT, &out,
-                                        NULL, fs->timeout_ms, err);
+        for (int again = 0; again < 3; again++) {
+            free(out);
+            out = NULL;
+            rc = esp01_rawrepl_exec_capture(fs->repl, code.p, SMALL_OUTPUT,
+                                            &out, NULL, fs->timeout_ms, err);
+            /* ValueError from a2b_base64, TypeError, NameError: garbled
+             * on the way.  Real device errors are classified otherwise. */
+            if (rc != ESP01_E_DEVICE || !seekable || last)
+                break;
+        }
         if (rc == 0 && last && !strstr(out, "OK"))
             rc = esp01_fail(err, ESP01_E_CHECKSUM,
                             "':%s': the copy on the device does not match "
@@ -1044,6 +1063,7 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
             break;
         code.len = 0;
         flush = false;
+        have_piece = false;
         if (fs->progress)
             fs->progress(fs->progress_ctx, done, len);
     }

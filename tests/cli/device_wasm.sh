@@ -115,6 +115,29 @@ expect_fail "missing port" 1 "cannot open '/nonexistent/tty'" "$E" ls --port /no
 expect_fail "device path needed" 2 "device path" "$E" cat main.py
 expect_ok "help" "$E" put --help
 
+# A noisy line (one byte in 20000 lost): every put either lands whole or
+# fails cleanly leaving the previous file; never a corrupted file.
+stop_peers
+if start_wasm noisy --baud 115200 --drop-one-in 20000; then
+    export ESP01_PORT=$PEER_PORT
+    bad=0 good=0
+    printf 'START = 1\n' > "$TMP/prev.py"
+    "$E" put "$TMP/prev.py" :/tmp/n.py >/dev/null 2>&1
+    cp "$TMP/prev.py" "$TMP/expect.py"
+    for i in 1 2 3 4 5; do
+        head -c $((12000 + i * 3000)) "$SRCDIR/src/devfs.c" > "$TMP/n$i.py"
+        echo "# $i" >> "$TMP/n$i.py"
+        if "$E" put --encoding base64 "$TMP/n$i.py" :/tmp/n.py >/dev/null 2>"$TMP/err"; then
+            cp "$TMP/n$i.py" "$TMP/expect.py"; good=$((good + 1))
+        fi
+        "$E" get :/tmp/n.py "$TMP/n.back" >/dev/null 2>&1 && cmp -s "$TMP/n.back" "$TMP/expect.py" || bad=$((bad + 1))
+    done
+    check "noisy line: no corrupted file" test "$bad" -eq 0
+    check "noisy line: retries get files through" test "$good" -ge 3
+else
+    fail "noisy peer" "did not start"
+fi
+
 # socat gives the same kind of peer a pty directly (no relay in between).
 SOCAT_TTY=$TMP/socat.tty
 socat PTY,link="$SOCAT_TTY",raw,echo=0 EXEC:"node $SRCDIR/tests/tools/mp-wasm-repl.mjs $MP_WASM",pty,raw,echo=0 2>/dev/null &

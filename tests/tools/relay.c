@@ -15,7 +15,8 @@
  * passes either way until SIGUSR1 plugs it back; SIGUSR2 pulls it 3000
  * bytes later.  --garbage-after N
  * injects 48 bytes of noise into the device->host stream once, after N
- * bytes.  --stats FILE gets "dropped=N passed=N" when the relay exits
+ * bytes.  --drop-one-in N loses each host->device byte with probability
+ * 1/N (seeded, so runs repeat).  --stats FILE gets "dropped=N passed=N" when the relay exits
  * (SIGTERM, or PROGRAM exiting).
  */
 #include <errno.h>
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 {
     const char *link = NULL, *stats = NULL;
     long baud = 115200, rxbuf = 0, cut_after = -1, garbage_after = -1;
+    long drop_one_in = 0;
     int i = 1;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--")) {
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
             cut_after = atol(argv[++i]);
         else if (!strcmp(argv[i], "--garbage-after"))
             garbage_after = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--drop-one-in"))
+            drop_one_in = atol(argv[++i]);
         else if (!strcmp(argv[i], "--stats"))
             stats = argv[++i];
         else
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
     }
     if (!link || i >= argc || baud < 300) {
         fprintf(stderr, "usage: relay --link PATH [--baud N] [--rx-buffer N] "
-                        "[--cut-after N] [--garbage-after N] [--stats FILE] "
+                        "[--cut-after N] [--garbage-after N] [--drop-one-in N] [--stats FILE] "
                         "-- PROGRAM ARGS...\n");
         return 2;
     }
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
         kill(child, SIGTERM);
         return 1;
     }
+    srand(1);
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGUSR1, on_usr1);
@@ -199,6 +204,14 @@ int main(int argc, char **argv)
                 room = pending >= rxbuf ? 0 : (size_t)(rxbuf - pending);
             }
             size_t pass = k < room ? k : room;
+            if (pass && drop_one_in > 0) {
+                /* Line noise: each byte lost with probability 1/N. */
+                size_t o = 0;
+                for (size_t j = 0; j < pass; j++)
+                    if (rand() % drop_one_in != 0)
+                        up.buf[o++] = up.buf[j];
+                pass = o;
+            }
             if (pass) {
                 ssize_t w = write(dev_m, up.buf, pass);
                 pass = w > 0 ? (size_t)w : 0;
