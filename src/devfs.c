@@ -517,6 +517,22 @@ static int need_listing(esp01_devfs *fs, esp01_err *err)
     return rc;
 }
 
+int esp01_devfs_parse_listing(const uint8_t *buf, size_t len, bool walk,
+                              size_t max, esp01_dev_entry **out, size_t *count,
+                              esp01_err *err)
+{
+    *out = NULL;
+    *count = 0;
+    char *text = malloc(len + 1);
+    if (!text)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    memcpy(text, buf, len);
+    text[len] = '\0';
+    int rc = parse_entries(text, walk, max, out, count, err);
+    free(text);
+    return rc;
+}
+
 int esp01_devfs_list(esp01_devfs *fs, const char *dir, esp01_dev_entry **out,
                      size_t *count, esp01_err *err)
 {

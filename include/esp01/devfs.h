@@ -122,6 +122,17 @@ int esp01_devfs_df(esp01_devfs *fs, const char *path, uint64_t *total,
                    uint64_t *avail, uint32_t *block_size, esp01_err *err);
 
 /*
+ * Parse listing lines as the device helpers print them: "T SIZE HEXNAME"
+ * (and " SHA256|-" when `walk`), T being 'f' or 'd'.  Hostile input: any
+ * malformed line, unsafe name ('/', "..", NUL; '/' allowed between
+ * components only when `walk`) or more than `max` entries fails.  *out is
+ * a malloc'd array sorted by name (free() it).  Exposed for fuzzing.
+ */
+int esp01_devfs_parse_listing(const uint8_t *buf, size_t len, bool walk,
+                              size_t max, esp01_dev_entry **out, size_t *count,
+                              esp01_err *err);
+
+/*
  * Encode `len` bytes as a Python bytes literal (b'...') into `out`
  * (capacity `cap`); returns the literal's length, or 0 when it does not fit.
  * Never emits bytes 0x00-0x1f or 0x7f raw.
