@@ -114,14 +114,15 @@ int cmd_put(int argc, char **argv)
     /* Check every source before touching the device. */
     for (int i = 0; i < nsrc; i++) {
         struct stat st;
-        if (stat(srcs[i], &st) < 0) {
+        const char *src = srcs[i];
+        if (stat(src, &st) < 0) {
             int e = errno;
             free(srcs);
-            return cli_error("cannot open '%s': %s", srcs[i], strerror(e));
+            return cli_error("cannot open '%s': %s", src, strerror(e));
         }
         if (S_ISDIR(st.st_mode) && !recursive) {
             free(srcs);
-            return cli_error("'%s' is a directory (use -r)", srcs[i]);
+            return cli_error("'%s' is a directory (use -r)", src);
         }
     }
     if (!dest)
