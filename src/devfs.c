@@ -53,6 +53,8 @@ static const char probe[] =
  */
 #define CORE_REVISION 1u
 static const char reuse_check[] =
+    /* A fragmented heap on an 8 KiB board fails the next big exec. */
+    "import gc;gc.collect()\n"
     "try:print('K',_eK,'N',_eN,_eP,int('_eW' in globals()))\n"
     "except NameError:print('K 0')";
 
@@ -796,7 +798,7 @@ int esp01_devfs_read(esp01_devfs *fs, const char *path, size_t max,
     piece -= piece % 3;
     snprintf(code, sizeof code,
              "f=open(%s,'rb')\nwhile 1:\n b=f.read(%zu)\n if not b:break\n"
-             " print(%s)\nf.close();del f,b\n",
+             " print(%s)\nf.close();del f,b\ngc.collect()\n",
              lit, piece, fs->has_base64 ? "_eb(b)[:-1].decode()" : "_eh(b)");
     /* Output grows by up to 2x (hex) plus line ends; a file that grew
      * since the stat is cut off by the cap and reported. */
