@@ -71,9 +71,9 @@ int cli_dev_error(int rc, const esp01_err *err);
 bool cli_dev_join(char *out, size_t cap, const char *dir, const char *name);
 /* Write one device file with progress and a one-line report. */
 int cli_dev_upload(esp01_devfs *fs, const char *label, const char *target,
-                   const uint8_t *data, size_t len, bool quiet);
+                   const uint8_t *data, size_t len);
 /* Run code with output streamed and Ctrl-C forwarded; an exit code. */
-int cli_dev_run_code(const char *cmd, const struct cli_dev_opts *o,
+int cli_dev_run_code(const struct cli_dev_opts *o,
                      const uint8_t *code, size_t len);
 /* mkdir that accepts an existing directory. */
 int cli_dev_ensure_dir(esp01_devfs *fs, const char *path);

@@ -31,5 +31,5 @@ int cmd_exec(int argc, char **argv)
     }
     if (!code)
         return cli_usage_error("exec", "what code? (e.g. esp01 exec 'print(1)')");
-    return cli_dev_run_code("exec", &o, (const uint8_t *)code, strlen(code));
+    return cli_dev_run_code(&o, (const uint8_t *)code, strlen(code));
 }

@@ -65,7 +65,7 @@ static int put_dir(esp01_devfs *fs, const char *local, const char *dest)
             continue;
         }
         snprintf(label, sizeof label, "%s/%s", local, e->path);
-        status = cli_dev_upload(fs, label, target, e->data, e->size, false);
+        status = cli_dev_upload(fs, label, target, e->data, e->size);
     }
     esp01_tree_free(&tree);
     return status;
@@ -164,7 +164,7 @@ int cmd_put(int argc, char **argv)
             status = cli_lib_error(rc, &err);
             break;
         }
-        status = cli_dev_upload(fs, srcs[i], target, data, len, false);
+        status = cli_dev_upload(fs, srcs[i], target, data, len);
         free(data);
     }
     free(srcs);

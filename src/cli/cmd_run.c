@@ -40,7 +40,7 @@ int cmd_run(int argc, char **argv)
     int rc = esp01_read_file(script, 1u << 20, &data, &len, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
-    rc = cli_dev_run_code("run", &o, data, len);
+    rc = cli_dev_run_code(&o, data, len);
     free(data);
     return rc;
 }

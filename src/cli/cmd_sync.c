@@ -132,7 +132,7 @@ int cmd_sync(int argc, char **argv)
         if (dry)
             printf("put %s -> :%s\n", label, target);
         else
-            status = cli_dev_upload(fs, label, target, e->data, e->size, false);
+            status = cli_dev_upload(fs, label, target, e->data, e->size);
     }
     if (del && status == EXIT_OK) {
         /* Backwards: a directory's contents go before the directory. */

@@ -242,10 +242,10 @@ static void show_progress(void *ctx, size_t done, size_t total)
 }
 
 int cli_dev_upload(esp01_devfs *fs, const char *label, const char *target,
-                   const uint8_t *data, size_t len, bool quiet)
+                   const uint8_t *data, size_t len)
 {
     struct progress p = {label, esp01_now_ms()};
-    bool tty = cli_stderr_is_tty() && !quiet;
+    bool tty = cli_stderr_is_tty();
     fs->progress = tty ? show_progress : NULL;
     fs->progress_ctx = &p;
     esp01_err err = {0};
@@ -255,10 +255,8 @@ int cli_dev_upload(esp01_devfs *fs, const char *label, const char *target,
         fputs("\r\033[K", stderr);
     if (rc < 0)
         return cli_dev_error(rc, &err);
-    if (!quiet) {
-        double s = (double)(esp01_now_ms() - p.start) / 1000.0;
-        printf("%s -> :%s  %zu bytes  %.2f s\n", label, target, len, s);
-    }
+    double s = (double)(esp01_now_ms() - p.start) / 1000.0;
+    printf("%s -> :%s  %zu bytes  %.2f s\n", label, target, len, s);
     return EXIT_OK;
 }
 
@@ -279,10 +277,9 @@ static void stream_out(void *ctx, int stream, const uint8_t *b, size_t n)
     fflush(f);
 }
 
-int cli_dev_run_code(const char *cmd, const struct cli_dev_opts *o,
+int cli_dev_run_code(const struct cli_dev_opts *o,
                      const uint8_t *code, size_t len)
 {
-    (void)cmd;
     esp01_rawrepl *r;
     int rc = cli_dev_repl(o, &r);
     if (rc)
