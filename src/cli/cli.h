@@ -9,7 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <signal.h>
+
+#include "esp01/devfs.h"
 #include "esp01/esp01.h"
+#include "esp01/rawrepl.h"
 
 /* Exit codes: 0 ok, 1 the operation failed, 2 the command line was wrong. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -38,6 +42,42 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 /* True when stdout/stderr are terminals (for progress bars). */
 bool cli_stderr_is_tty(void);
 
+/* Device connection shared by the raw REPL commands (device.c). */
+struct cli_dev_opts {
+    const char *port;
+    uint32_t baud;
+    uint32_t timeout_s; /* 0: the command's default */
+    esp01_devfs_encoding encoding;
+    bool no_paste; /* --no-paste or ESP01_NO_PASTE=1 */
+};
+/* Set by SIGINT once cli_dev_catch_sigint() ran; forwarded to the device. */
+extern volatile sig_atomic_t cli_interrupted;
+extern const char cli_dev_options_help[];
+void cli_dev_opts_init(struct cli_dev_opts *o);
+/* Consume a common option at argv[i]: count used, 0 if not one, -1 usage. */
+int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
+                const char *cmd);
+void cli_dev_catch_sigint(void);
+/* Open (once per process) and enter the raw REPL; 0 or an exit code. */
+int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out);
+int cli_dev_fs(const struct cli_dev_opts *o, esp01_devfs **out);
+/* Leave the raw REPL and close; cli_dev_forget closes without a word. */
+void cli_dev_close(void);
+void cli_dev_forget(void);
+/* "x" for ":x", NULL when `arg` is not a device path. */
+const char *cli_dev_path(const char *arg);
+int cli_dev_error(int rc, const esp01_err *err);
+/* dir + '/' + name (dir "" means the current directory); false if too long. */
+bool cli_dev_join(char *out, size_t cap, const char *dir, const char *name);
+/* Write one device file with progress and a one-line report. */
+int cli_dev_upload(esp01_devfs *fs, const char *label, const char *target,
+                   const uint8_t *data, size_t len);
+/* Run code with output streamed and Ctrl-C forwarded; an exit code. */
+int cli_dev_run_code(const struct cli_dev_opts *o,
+                     const uint8_t *code, size_t len);
+/* mkdir that accepts an existing directory. */
+int cli_dev_ensure_dir(esp01_devfs *fs, const char *path);
+
 /* Every subcommand, one per cmd_*.c. */
 int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
@@ -47,5 +87,22 @@ int cmd_fs(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_tree(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_put(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_mkdir(int argc, char **argv);
+int cmd_rmdir(int argc, char **argv);
+int cmd_df(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+/* `esp01 info` with no FILE: what the connected board is (not in the
+ * command table; the info command calls it). */
+int cmd_info_device(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 
 static const char info_help[] =
     "usage: esp01 info FILE [--json]\n"
+    "       esp01 info [--port DEV]   (no FILE: the connected board)\n"
     "\n"
     "Explain a MicroPython ESP8266 firmware file, a whole-flash dump or an\n"
     "'esp01 build' image: header (flash mode/size/frequency, entry point,\n"
@@ -369,10 +370,33 @@ static void print_json(const struct report *r)
     printf("}\n");
 }
 
+/* No FILE, or any connection option: the user means the board. */
+static bool wants_device(int argc, char **argv)
+{
+    static const char *const device_opts[] = {"--port", "--baud", "--timeout",
+                                              "--encoding", "--no-paste"};
+    bool have_file = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return false;
+        for (size_t k = 0; k < sizeof device_opts / sizeof device_opts[0]; k++) {
+            size_t n = strlen(device_opts[k]);
+            if (strncmp(argv[i], device_opts[k], n) == 0 &&
+                (argv[i][n] == '\0' || argv[i][n] == '='))
+                return true;
+        }
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
+            have_file = true;
+    }
+    return !have_file;
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
+    if (wants_device(argc, argv))
+        return cmd_info_device(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(info_help, stdout);
@@ -387,8 +411,6 @@ int cmd_info(int argc, char **argv)
             return cli_usage_error("info", "one FILE at a time ('%s' is extra)", argv[i]);
         }
     }
-    if (!path)
-        return cli_usage_error("info", "no FILE given");
 
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -10,14 +10,31 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+    /* images and partitions, offline */
     {"build", cmd_build, "firmware + project folder -> one flash image"},
-    {"help", cmd_help, "list commands, or show help for one"},
-    {"version", cmd_version, "print the esp01 version"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
+    /* the ESP8266 ROM loader */
     {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
     {"flash", cmd_flash, "write an image (or build + write a project) over the ROM loader"},
     {"erase", cmd_erase, "erase the flash chip, or one region of it"},
+    /* files and code over the raw REPL */
+    {"ls", cmd_ls, "list a directory on the device"},
+    {"tree", cmd_tree, "list every file on the device"},
+    {"cat", cmd_cat, "print a device file"},
+    {"put", cmd_put, "copy files to the device (atomic, checked)"},
+    {"get", cmd_get, "copy files from the device"},
+    {"rm", cmd_rm, "remove device files"},
+    {"mkdir", cmd_mkdir, "create a device directory"},
+    {"rmdir", cmd_rmdir, "remove an empty device directory"},
+    {"df", cmd_df, "device filesystem size and free space"},
+    {"run", cmd_run, "run a local script on the device, output streamed"},
+    {"exec", cmd_exec, "run Python code on the device"},
+    {"repl", cmd_repl, "interactive MicroPython prompt (Ctrl-] leaves)"},
+    {"reset", cmd_reset, "restart MicroPython on the device"},
+    {"sync", cmd_sync, "upload the project files that changed"},
+    {"help", cmd_help, "list commands, or show help for one"},
+    {"version", cmd_version, "print the esp01 version"},
 };
 
 static const size_t command_count = sizeof commands / sizeof commands[0];
@@ -71,11 +88,33 @@ int main(int argc, char **argv)
         name = "help";
     else if (strcmp(name, "--version") == 0)
         name = "version";
-    const struct cli_command *c = find_command(name);
-    if (!c) {
-        cli_error("'%s' is not an esp01 command", argv[1]);
-        list_commands(stderr);
-        return EXIT_USAGE;
+    /* "esp01 put main.py : + reset": one connection for the whole chain. */
+    int start = 1, status = EXIT_OK;
+    while (start < argc && status == EXIT_OK) {
+        int end = start;
+        while (end < argc && strcmp(argv[end], "+") != 0)
+            end++;
+        if (end == start) {
+            status = cli_error("empty command in a '+' chain");
+            break;
+        }
+        const char *cname = argv[start];
+        if (start == 1)
+            cname = name;
+        const struct cli_command *c = find_command(cname);
+        if (!c) {
+            cli_error("'%s' is not an esp01 command", argv[start]);
+            list_commands(stderr);
+            status = EXIT_USAGE;
+            break;
+        }
+        char *saved = argv[end < argc ? end : argc];
+        argv[end] = NULL;
+        status = c->run(end - start, argv + start);
+        if (end < argc)
+            argv[end] = saved;
+        start = end + 1;
     }
-    return c->run(argc - 1, argv + 1);
+    cli_dev_close();
+    return status;
 }
