@@ -87,14 +87,18 @@ check:
 	$(MAKE) fuzz-build
 	SHARED=$(SHARED) tests/check.sh build build/san
 
-# libFuzzer needs clang; harnesses link the library sources directly so the
-# whole parser is instrumented.
+# libFuzzer needs clang.  The library is compiled once with coverage
+# instrumentation (fuzzer-no-link) and every harness links against it.
 FUZZ_CC = clang
-FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_BASE = -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iinclude -Isrc
+FUZZ_OBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 fuzz-build: $(FUZZERS)
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*.h include/esp01/*.h)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+build/fuzz/%: fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \

@@ -77,6 +77,9 @@ int cli_dev_run_code(const struct cli_dev_opts *o,
                      const uint8_t *code, size_t len);
 /* mkdir that accepts an existing directory. */
 int cli_dev_ensure_dir(esp01_devfs *fs, const char *path);
+/* Parse `CMD [options] :DIR...` and apply `op` to each directory. */
+int cli_dev_each_dir(const char *cmd, const char *usage, int argc, char **argv,
+                     int (*op)(esp01_devfs *fs, const char *path, esp01_err *err));
 
 /* Every subcommand, one per cmd_*.c. */
 int cmd_build(int argc, char **argv);

@@ -1,7 +1,4 @@
 /* esp01 mkdir :DIR... */
-#include <stdio.h>
-#include <string.h>
-
 #include "cli.h"
 
 static const char usage[] =
@@ -10,40 +7,5 @@ static const char usage[] =
 
 int cmd_mkdir(int argc, char **argv)
 {
-    struct cli_dev_opts o;
-    cli_dev_opts_init(&o);
-    const char *dirs[64];
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        int k = cli_dev_opt(&o, argc, argv, i, "mkdir");
-        if (k < 0)
-            return EXIT_USAGE;
-        if (k) {
-            i += k - 1;
-            continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s%s", usage, cli_dev_options_help);
-            return EXIT_OK;
-        }
-        const char *p = cli_dev_path(argv[i]);
-        if (!p || !*p)
-            return cli_usage_error("mkdir", "'%s' is not a device path", argv[i]);
-        if (n == 64)
-            return cli_usage_error("mkdir", "at most 64 directories at once");
-        dirs[n++] = p;
-    }
-    if (!n)
-        return cli_usage_error("mkdir", "which directory? (e.g. esp01 mkdir :lib)");
-    esp01_devfs *fs;
-    int rc = cli_dev_fs(&o, &fs);
-    if (rc)
-        return rc;
-    for (int i = 0; i < n; i++) {
-        esp01_err err = {0};
-        rc = esp01_devfs_mkdir(fs, dirs[i], &err);
-        if (rc < 0)
-            return cli_dev_error(rc, &err);
-    }
-    return EXIT_OK;
+    return cli_dev_each_dir("mkdir", usage, argc, argv, esp01_devfs_mkdir);
 }

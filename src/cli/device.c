@@ -304,3 +304,45 @@ int cli_dev_run_code(const struct cli_dev_opts *o,
         return cli_dev_error(rc, &err);
     return EXIT_OK;
 }
+
+/* The whole of `mkdir` and `rmdir`: they differ only in the operation. */
+int cli_dev_each_dir(const char *cmd, const char *usage, int argc, char **argv,
+                     int (*op)(esp01_devfs *fs, const char *path, esp01_err *err))
+{
+    struct cli_dev_opts o;
+    cli_dev_opts_init(&o);
+    const char *dirs[64];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        int k = cli_dev_opt(&o, argc, argv, i, cmd);
+        if (k < 0)
+            return EXIT_USAGE;
+        if (k) {
+            i += k - 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s%s", usage, cli_dev_options_help);
+            return EXIT_OK;
+        }
+        const char *p = cli_dev_path(argv[i]);
+        if (!p || !*p)
+            return cli_usage_error(cmd, "'%s' is not a device path", argv[i]);
+        if (n == 64)
+            return cli_usage_error(cmd, "at most 64 directories at once");
+        dirs[n++] = p;
+    }
+    if (!n)
+        return cli_usage_error(cmd, "which directory? (e.g. esp01 %s :lib)", cmd);
+    esp01_devfs *fs;
+    int rc = cli_dev_fs(&o, &fs);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        esp01_err err = {0};
+        rc = op(fs, dirs[i], &err);
+        if (rc < 0)
+            return cli_dev_error(rc, &err);
+    }
+    return EXIT_OK;
+}
