@@ -31,6 +31,7 @@ run() {
 }
 fwk=$(( $(stat -c %s "$W/fw1m.bin") / 1024 ))
 echo "firmware ${fwk} KiB; 10-file project $(du -sb "$W/p10" | cut -f1) bytes; 500-file project $(du -sb "$W/p500" | cut -f1) bytes"
+run "process start only (esp01 version)" "$ESP01" version
 run "build 1M, 10 files" "$ESP01" build "$W/p10" --firmware "$W/fw1m.bin" -o "$W/o1.bin" -q --mtime 1
 run "build 2M, 500 files" "$ESP01" build "$W/p500" --firmware "$W/fw2m.bin" --flash-size 2M -o "$W/o2.bin" -q --mtime 1
 run "build 1M partition only, no firmware" "$ESP01" build "$W/p10" -o "$W/o3.bin" -q --mtime 1
