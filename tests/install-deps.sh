@@ -9,7 +9,7 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs="build-essential clang libclang-rt-14-dev zlib1g-dev libmd-dev
       mtools dosfstools qemu-system-arm firmware-microbit-micropython
-      socat valgrind hyperfine time"
+      socat valgrind hyperfine time bc"
 # A machine may carry its own Node.js build with npm inside it; Debian's npm
 # package conflicts with that, so only ask Debian for node when it is absent.
 command -v node >/dev/null || pkgs="$pkgs nodejs"
