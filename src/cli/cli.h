@@ -57,6 +57,13 @@ void cli_dev_opts_init(struct cli_dev_opts *o);
 /* Consume a common option at argv[i]: count used, 0 if not one, -1 usage. */
 int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
                 const char *cmd);
+/*
+ * The start of every device command's argument loop: connection options
+ * (advance *i past them) and --help (print `usage` and the options).
+ */
+enum { CLI_ARG_MINE, CLI_ARG_TAKEN, CLI_ARG_HELP, CLI_ARG_BAD };
+int cli_dev_arg(struct cli_dev_opts *o, int argc, char **argv, int *i,
+                const char *cmd, const char *usage);
 void cli_dev_catch_sigint(void);
 /* Open (once per process) and enter the raw REPL; 0 or an exit code. */
 int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out);

@@ -15,17 +15,11 @@ int cmd_cat(int argc, char **argv)
     cli_dev_opts_init(&o);
     int first = 0, nfiles = 0;
     for (int i = 1; i < argc; i++) {
-        int k = cli_dev_opt(&o, argc, argv, i, "cat");
-        if (k < 0)
-            return EXIT_USAGE;
-        if (k) {
-            i += k - 1;
+        int t = cli_dev_arg(&o, argc, argv, &i, "cat", usage);
+        if (t == CLI_ARG_TAKEN)
             continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s%s", usage, cli_dev_options_help);
-            return EXIT_OK;
-        }
+        if (t != CLI_ARG_MINE)
+            return t == CLI_ARG_HELP ? EXIT_OK : EXIT_USAGE;
         if (!cli_dev_path(argv[i]))
             return cli_usage_error("cat", "'%s' is not a device path (they "
                                           "start with ':')", argv[i]);

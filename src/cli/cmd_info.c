@@ -373,7 +373,7 @@ static void print_json(const struct report *r)
 /* No FILE, or any connection option: the user means the board. */
 static bool wants_device(int argc, char **argv)
 {
-    static const char *const device_opts[] = {"--port", "--baud", "--timeout",
+    static const char *const device_opts[] = {"-p", "--port", "--baud", "--timeout",
                                               "--encoding", "--no-paste"};
     bool have_file = false;
     for (int i = 1; i < argc; i++) {

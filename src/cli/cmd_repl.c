@@ -35,17 +35,11 @@ int cmd_repl(int argc, char **argv)
     struct cli_dev_opts o;
     cli_dev_opts_init(&o);
     for (int i = 1; i < argc; i++) {
-        int k = cli_dev_opt(&o, argc, argv, i, "repl");
-        if (k < 0)
-            return EXIT_USAGE;
-        if (k) {
-            i += k - 1;
+        int t = cli_dev_arg(&o, argc, argv, &i, "repl", usage);
+        if (t == CLI_ARG_TAKEN)
             continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s%s", usage, cli_dev_options_help);
-            return EXIT_OK;
-        }
+        if (t != CLI_ARG_MINE)
+            return t == CLI_ARG_HELP ? EXIT_OK : EXIT_USAGE;
         return cli_usage_error("repl", "unexpected argument '%s'", argv[i]);
     }
     esp01_rawrepl *r;

@@ -15,17 +15,11 @@ int cmd_tree(int argc, char **argv)
     cli_dev_opts_init(&o);
     const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
-        int k = cli_dev_opt(&o, argc, argv, i, "tree");
-        if (k < 0)
-            return EXIT_USAGE;
-        if (k) {
-            i += k - 1;
+        int t = cli_dev_arg(&o, argc, argv, &i, "tree", usage);
+        if (t == CLI_ARG_TAKEN)
             continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s%s", usage, cli_dev_options_help);
-            return EXIT_OK;
-        }
+        if (t != CLI_ARG_MINE)
+            return t == CLI_ARG_HELP ? EXIT_OK : EXIT_USAGE;
         if (cli_dev_path(argv[i]) && !dir)
             dir = cli_dev_path(argv[i]);
         else

@@ -30,6 +30,23 @@ void cli_dev_opts_init(struct cli_dev_opts *o)
     o->no_paste = np && *np && strcmp(np, "0") != 0;
 }
 
+int cli_dev_arg(struct cli_dev_opts *o, int argc, char **argv, int *i,
+                const char *cmd, const char *usage)
+{
+    int k = cli_dev_opt(o, argc, argv, *i, cmd);
+    if (k < 0)
+        return CLI_ARG_BAD;
+    if (k) {
+        *i += k - 1;
+        return CLI_ARG_TAKEN;
+    }
+    if (!strcmp(argv[*i], "--help") || !strcmp(argv[*i], "-h")) {
+        printf("%s%s", usage, cli_dev_options_help);
+        return CLI_ARG_HELP;
+    }
+    return CLI_ARG_MINE;
+}
+
 int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
                 const char *cmd)
 {
@@ -314,17 +331,11 @@ int cli_dev_each_dir(const char *cmd, const char *usage, int argc, char **argv,
     const char *dirs[64];
     int n = 0;
     for (int i = 1; i < argc; i++) {
-        int k = cli_dev_opt(&o, argc, argv, i, cmd);
-        if (k < 0)
-            return EXIT_USAGE;
-        if (k) {
-            i += k - 1;
+        int t = cli_dev_arg(&o, argc, argv, &i, cmd, usage);
+        if (t == CLI_ARG_TAKEN)
             continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s%s", usage, cli_dev_options_help);
-            return EXIT_OK;
-        }
+        if (t != CLI_ARG_MINE)
+            return t == CLI_ARG_HELP ? EXIT_OK : EXIT_USAGE;
         const char *p = cli_dev_path(argv[i]);
         if (!p || !*p)
             return cli_usage_error(cmd, "'%s' is not a device path", argv[i]);
