@@ -47,7 +47,10 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libesp01.a
 ESP01    = $(BUILD)/esp01
 TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%) $(BUILD)/tests/tools/romsim
+# The ROM loader simulator is several files (tests/tools/romsim/).
+ROMSIM_SRC = $(sort $(wildcard tests/tools/romsim/*.c))
+ROMSIM_OBJ = $(ROMSIM_SRC:tests/tools/romsim/%.c=$(BUILD)/tests/romsim/%.o)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS  = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
@@ -69,6 +72,14 @@ $(ESP01): $(CLI_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/romsim/%.o: tests/tools/romsim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/tools/romsim: $(ROMSIM_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ROMSIM_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -24,7 +24,7 @@ secs() { sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' "$1"; }
 
 # 1. payload rate
 head -c 262144 /dev/urandom > "$W/rand.bin"
-start_sim rate --baud 115200 --erase-ms 30
+start_sim rate --throttle
 "$ESP01" flash "$W/rand.bin" --port "$W/rate.tty" --after no-reset >"$W/rate.out" 2>/dev/null
 stop_sim rate
 t=$(secs "$W/rate.out"); b=$(stat_of rate data_bytes)
@@ -40,7 +40,7 @@ head -c 4000 /dev/urandom | base64 > "$W/proj/main.py"
 for i in 1 2 3 4 5; do head -c 1500 /dev/urandom | base64 > "$W/proj/lib/m$i.py"; done
 "$ESP01" build "$W/proj" --firmware "$W/fw.bin" -o "$W/esp01.bin" -q >/dev/null
 len=$(stat -c %s "$W/esp01.bin")
-start_sim one --baud 115200 --erase-ms 30
+start_sim one --throttle
 t0=$(date +%s.%N)
 "$ESP01" flash "$W/esp01.bin" --port "$W/one.tty" --after no-reset >"$W/one.out" 2>/dev/null
 t1=$(date +%s.%N)
@@ -50,7 +50,7 @@ awk -v t0="$t0" -v t1="$t1" -v len="$len" -v b="$(stat_of one data_bytes)" -v sa
     printf "1 MiB ESP-01 image (%d bytes, firmware %d KB): esp01 flash %.1f s wall (connect to done), %d bytes sent, flash == image: %s\n", len, 0, t1 - t0, b, same }' |
     sed "s/firmware 0 KB/firmware $(( $(stat -c %s "$W/fw.bin") / 1000 )) KB/"
 if [ -d "$SRCDIR/tests/peers/node_modules/esptool-js" ]; then
-    start_sim js --baud 115200 --erase-ms 30
+    start_sim js --throttle
     t0=$(date +%s.%N)
     (cd "$SRCDIR/tests/peers" && node esptool_rom.mjs "$W/js.tty" "$W/esp01.bin" 0) >"$W/js.out" 2>&1
     t1=$(date +%s.%N)
