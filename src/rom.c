@@ -5,21 +5,13 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "rom_internal.h"
 
 #define HDR 8
-#define DATA_HDR 16
-#define MAX_REQ (HDR + DATA_HDR + ESP01_ROM_BLOCK)
 #define SYNC_REPLY_MS 100
 #define DRAIN_QUIET_MS 100
-#define CMD_TIMEOUT_MS 3000
+#define CMD_TIMEOUT_MS ESP01_ROMI_CMD_TIMEOUT_MS
 #define REG_TIMEOUT_MS 500
-#define BLOCK_TIMEOUT_MS 1000
-#define CHECKSUM_RESENDS 3
-#define MAX_FAILS_AT_BLOCK 6
-#define BLOCKS_PER_SECTOR (ESP01_ROM_SECTOR / ESP01_ROM_BLOCK)
-#define SPI_USR_REG_ADDR (ESP01_ROM_SPI_BASE + 0x1C)
-#define SPI_USR1_REG_ADDR (ESP01_ROM_SPI_BASE + 0x20)
-#define SPI_USR2_REG_ADDR (ESP01_ROM_SPI_BASE + 0x24)
 
 /* ---- pure helpers ---------------------------------------------------- */
 
@@ -73,7 +65,7 @@ uint32_t esp01_rom_erase_arg(uint32_t first_sector, uint32_t sectors,
     return y * ESP01_ROM_SECTOR;
 }
 
-static const char *rom_error_text(uint8_t code)
+const char *esp01_romi_error_text(uint8_t code)
 {
     switch (code) {
     case ESP01_ROM_ERR_INVALID: return "invalid or out-of-sequence message";
@@ -94,7 +86,7 @@ void esp01_rom_init(esp01_rom *rom, esp01_port *port)
     esp01_slip_decoder_init(&rom->dec, rom->frame, sizeof rom->frame);
 }
 
-static uint32_t wire_ms(const esp01_rom *rom, size_t bytes)
+uint32_t esp01_romi_wire_ms(const esp01_rom *rom, size_t bytes)
 {
     uint32_t baud = rom->port->baud ? rom->port->baud : 115200;
     return (uint32_t)((uint64_t)bytes * 10000u / baud) + 1;
@@ -121,7 +113,7 @@ static void remember_text(esp01_rom *rom, const uint8_t *p, size_t n)
     rom->text[rom->text_len] = '\0';
 }
 
-static void rom_discard(esp01_rom *rom)
+void esp01_romi_discard(esp01_rom *rom)
 {
     rom->rx_len = rom->rx_pos = 0;
     rom->dec.len = 0;
@@ -133,7 +125,7 @@ static void rom_discard(esp01_rom *rom)
 }
 
 /* Next decoded frame (its length), or a negative code at the deadline. */
-static int rom_read_frame(esp01_rom *rom, uint64_t deadline, esp01_err *err)
+int esp01_romi_read_frame(esp01_rom *rom, uint64_t deadline, esp01_err *err)
 {
     for (;;) {
         if (rom->rx_pos < rom->rx_len) {
@@ -156,12 +148,11 @@ static int rom_read_frame(esp01_rom *rom, uint64_t deadline, esp01_err *err)
     }
 }
 
-static int rom_send(esp01_rom *rom, uint8_t op, const uint8_t *data,
+int esp01_romi_send(esp01_rom *rom, uint8_t op, const uint8_t *data,
                     size_t len, uint32_t chk, size_t *wire, esp01_err *err)
 {
-    uint8_t raw[MAX_REQ];
-    uint8_t enc[ESP01_SLIP_ENCODED_MAX(MAX_REQ)];
-    if (len > MAX_REQ - HDR)
+    uint8_t *raw = rom->req;
+    if (len > sizeof rom->req - HDR)
         return esp01_fail(err, ESP01_E_INVAL, "request too large");
     raw[0] = 0x00;
     raw[1] = op;
@@ -169,9 +160,9 @@ static int rom_send(esp01_rom *rom, uint8_t op, const uint8_t *data,
     esp01_put_le32(raw + 4, chk);
     if (len)
         memcpy(raw + HDR, data, len);
-    size_t n = esp01_slip_encode(raw, HDR + len, enc, sizeof enc);
-    int rc = esp01_port_write(rom->port, enc, n,
-                              esp01_deadline_in(wire_ms(rom, n) + 2000), err);
+    size_t n = esp01_slip_encode(raw, HDR + len, rom->wire, sizeof rom->wire);
+    int rc = esp01_port_write(rom->port, rom->wire, n,
+                              esp01_deadline_in(esp01_romi_wire_ms(rom, n) + 2000), err);
     if (rc < 0)
         return rc;
     rom->wire_tx += n;
@@ -185,18 +176,18 @@ static int rom_send(esp01_rom *rom, uint8_t op, const uint8_t *data,
  * stray packets (late replies, extra SYNC answers).  `timeout_ms` counts
  * from the moment the request should have left the wire.
  */
-static int rom_command(esp01_rom *rom, uint8_t op, const uint8_t *data,
+int esp01_romi_command(esp01_rom *rom, uint8_t op, const uint8_t *data,
                        size_t len, uint32_t chk, uint32_t timeout_ms,
                        esp01_rom_response *resp, esp01_err *err)
 {
     size_t wire = 0;
-    int rc = rom_send(rom, op, data, len, chk, &wire, err);
+    int rc = esp01_romi_send(rom, op, data, len, chk, &wire, err);
     if (rc < 0)
         return rc;
-    uint64_t deadline = esp01_deadline_in(wire_ms(rom, wire) + timeout_ms);
+    uint64_t deadline = esp01_deadline_in(esp01_romi_wire_ms(rom, wire) + timeout_ms);
     for (;;) {
         esp01_err ignored;
-        int n = rom_read_frame(rom, deadline, &ignored);
+        int n = esp01_romi_read_frame(rom, deadline, &ignored);
         if (n == ESP01_E_TIMEOUT)
             return esp01_fail(err, ESP01_E_TIMEOUT,
                               "no reply to command 0x%02x within %u ms", op,
@@ -221,20 +212,23 @@ static int rom_command(esp01_rom *rom, uint8_t op, const uint8_t *data,
 }
 
 /* rom_command + the status check. */
-static int rom_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
+int esp01_romi_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
                      size_t len, uint32_t chk, uint32_t timeout_ms,
                      esp01_rom_response *resp, esp01_err *err)
 {
     esp01_rom_response local;
     if (!resp)
         resp = &local;
-    int rc = rom_command(rom, op, data, len, chk, timeout_ms, resp, err);
+    int rc = esp01_romi_command(rom, op, data, len, chk, timeout_ms, resp, err);
     if (rc < 0)
         return rc;
-    if (resp->status != 0)
+    if (resp->status != 0) {
+        rom->last_error = resp->error;
         return esp01_fail(err, ESP01_E_DEVICE,
                           "the ROM loader refused command 0x%02x: error 0x%02x "
-                          "(%s)", op, resp->error, rom_error_text(resp->error));
+                          "(%s)", op, resp->error,
+                          esp01_romi_error_text(resp->error));
+    }
     return 0;
 }
 
@@ -253,27 +247,37 @@ static void classic_reset(esp01_rom *rom, uint32_t delay_ms)
 
 static const uint8_t sync_payload_head[4] = {0x07, 0x07, 0x12, 0x20};
 
+uint8_t esp01_romi_checksum(const uint8_t *p, size_t n)
+{
+    uint8_t c = 0xEF;
+    for (size_t i = 0; i < n; i++)
+        c ^= p[i];
+    return c;
+}
+
 /* One SYNC; on success drain the chip's other replies and any strays. */
-static int try_sync(esp01_rom *rom, esp01_err *err)
+int esp01_romi_sync(esp01_rom *rom, uint32_t *value, esp01_err *err)
 {
     uint8_t pkt[36];
     memcpy(pkt, sync_payload_head, 4);
     memset(pkt + 4, 0x55, 32);
     esp01_rom_response r;
-    int rc = rom_command(rom, ESP01_ROM_SYNC, pkt, sizeof pkt, 0,
+    int rc = esp01_romi_command(rom, ESP01_ROM_SYNC, pkt, sizeof pkt, 0,
                          SYNC_REPLY_MS, &r, err);
     if (rc < 0)
         return rc;
+    if (value)
+        *value = r.value;
     /* The ROM answers a SYNC several times; wait for quiet. */
     uint64_t hard_stop = esp01_deadline_in(1000);
     for (int i = 0; i < 32; i++) {
         uint64_t d = esp01_deadline_in(DRAIN_QUIET_MS);
         if (d > hard_stop)
             d = hard_stop;
-        if (rom_read_frame(rom, d, NULL) < 0)
+        if (esp01_romi_read_frame(rom, d, NULL) < 0)
             break;
     }
-    rom_discard(rom);
+    esp01_romi_discard(rom);
     return 0;
 }
 
@@ -309,10 +313,13 @@ int esp01_rom_connect(esp01_rom *rom, const esp01_rom_connect_opts *opts,
         if (reset) {
             classic_reset(rom, cycle % 2 ? 550 : 50);
         }
-        rom_discard(rom);
+        esp01_romi_discard(rom);
         for (int attempt = 0; attempt < (reset ? 4 : 1); attempt++) {
-            if (try_sync(rom, NULL) == 0) {
+            uint32_t value = 0;
+            if (esp01_romi_sync(rom, &value, NULL) == 0) {
                 rom->flash_attached = false;
+                /* The ROM echoes the SYNC word; a flasher stub answers 0. */
+                rom->stub_running = value == 0;
                 return 0;
             }
             int a, b;
@@ -355,7 +362,20 @@ int esp01_rom_connect(esp01_rom *rom, const esp01_rom_connect_opts *opts,
 
 /* ---- registers and identification ------------------------------------ */
 
-static void recover(esp01_rom *rom);
+/* Put the chip back in a known state after a doubtful exchange. */
+void esp01_romi_recover(esp01_rom *rom)
+{
+    esp01_sleep_ms(20);
+    esp01_romi_discard(rom);
+    /* A chip that reset needs a SYNC before it listens again. */
+    for (int i = 0; i < 3; i++)
+        if (esp01_romi_sync(rom, NULL, NULL) == 0) {
+            rom->resyncs++;
+            break;
+        }
+    esp01_romi_discard(rom);
+}
+
 
 /* Register commands are idempotent: after a lost or garbled reply, or a
  * refusal of a damaged request, the chip is re-synced and asked again. */
@@ -369,13 +389,13 @@ int esp01_rom_read_reg(esp01_rom *rom, uint32_t addr, uint32_t *value,
     int rc = ESP01_E_TIMEOUT;
     for (int i = 0; i < REG_ATTEMPTS; i++) {
         esp01_rom_response r;
-        rc = rom_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, REG_TIMEOUT_MS, &r,
+        rc = esp01_romi_check(rom, ESP01_ROM_READ_REG, pkt, 4, 0, REG_TIMEOUT_MS, &r,
                        err);
         if (rc == 0) {
             *value = r.value;
             return 0;
         }
-        recover(rom);
+        esp01_romi_recover(rom);
     }
     return rc;
 }
@@ -390,11 +410,11 @@ int esp01_rom_write_reg(esp01_rom *rom, uint32_t addr, uint32_t value,
     esp01_put_le32(pkt + 12, delay_us);
     int rc = ESP01_E_TIMEOUT;
     for (int i = 0; i < REG_ATTEMPTS; i++) {
-        rc = rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, REG_TIMEOUT_MS,
+        rc = esp01_romi_check(rom, ESP01_ROM_WRITE_REG, pkt, 16, 0, REG_TIMEOUT_MS,
                        NULL, err);
         if (rc == 0)
             return 0;
-        recover(rom);
+        esp01_romi_recover(rom);
     }
     return rc;
 }
@@ -467,15 +487,17 @@ int esp01_rom_identify(esp01_rom *rom, esp01_chip_info *info, esp01_err *err)
 
 /* ---- flash id -------------------------------------------------------- */
 
-static int flash_begin(esp01_rom *rom, uint32_t erase_bytes, uint32_t blocks,
-                       uint32_t offset, uint32_t timeout_ms, esp01_err *err)
+int esp01_romi_flash_begin(esp01_rom *rom, uint32_t erase_bytes,
+                           uint32_t blocks, uint32_t block_size,
+                           uint32_t offset, uint32_t timeout_ms,
+                           esp01_err *err)
 {
     uint8_t pkt[16];
     esp01_put_le32(pkt, erase_bytes);
     esp01_put_le32(pkt + 4, blocks);
-    esp01_put_le32(pkt + 8, ESP01_ROM_BLOCK);
+    esp01_put_le32(pkt + 8, block_size);
     esp01_put_le32(pkt + 12, offset);
-    int rc = rom_check(rom, ESP01_ROM_FLASH_BEGIN, pkt, 16, 0, timeout_ms,
+    int rc = esp01_romi_check(rom, ESP01_ROM_FLASH_BEGIN, pkt, 16, 0, timeout_ms,
                        NULL, err);
     if (rc == 0)
         rom->flash_attached = true;
@@ -521,7 +543,7 @@ static int read_jedec(esp01_rom *rom, uint32_t *jedec, esp01_err *err)
 }
 
 /* Several register writes in one WRITE_REG (the ROM takes 16-byte groups). */
-static int write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
+int esp01_romi_write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
                       esp01_err *err)
 {
     uint8_t pkt[16 * 4];
@@ -535,11 +557,11 @@ static int write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
     }
     int rc = ESP01_E_TIMEOUT;
     for (int i = 0; i < REG_ATTEMPTS; i++) {
-        rc = rom_check(rom, ESP01_ROM_WRITE_REG, pkt, 16 * n, 0,
+        rc = esp01_romi_check(rom, ESP01_ROM_WRITE_REG, pkt, 16 * n, 0,
                        REG_TIMEOUT_MS, NULL, err);
         if (rc == 0)
             return 0;
-        recover(rom);
+        esp01_romi_recover(rom);
     }
     return rc;
 }
@@ -547,7 +569,7 @@ static int write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
 #define SPI_ADDR (ESP01_ROM_SPI_BASE + 0x04)
 
 /* Set the SPI0 user command up for READ (0x03, 24-bit address, 32 bits). */
-static int spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err)
+int esp01_romi_spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err)
 {
     int rc;
     if ((rc = esp01_rom_read_reg(rom, SPI_USR, &saved[0], err)) < 0 ||
@@ -556,13 +578,13 @@ static int spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err)
     const uint32_t setup[] = {SPI_USR1, (31u << 8) | (23u << 26),
                               SPI_USR, 0xD0000000u,
                               SPI_USR2, (7u << 28) | 0x03};
-    return write_regs(rom, setup, 3, err);
+    return esp01_romi_write_regs(rom, setup, 3, err);
 }
 
-static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err)
+int esp01_romi_spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err)
 {
     const uint32_t restore[] = {SPI_USR, saved[0], SPI_USR2, saved[1]};
-    return write_regs(rom, restore, 2, err);
+    return esp01_romi_write_regs(rom, restore, 2, err);
 }
 
 /* Read the flash word at `addr` (little-endian, as the bytes are stored). */
@@ -572,11 +594,11 @@ static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err)
  * before the next request can arrive, so W0 is read without polling CMD;
  * the caller reads a mismatch twice anyway.
  */
-static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
+int esp01_romi_spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
                          esp01_err *err)
 {
     const uint32_t go[] = {SPI_ADDR, addr << 8, SPI_CMD, SPI_CMD_USR};
-    int rc = write_regs(rom, go, 2, err);
+    int rc = esp01_romi_write_regs(rom, go, 2, err);
     if (rc < 0)
         return rc;
     return esp01_rom_read_reg(rom, SPI_W0, word, err);
@@ -592,10 +614,10 @@ int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
     for (int attempt = 0; attempt < 4; attempt++) {
         uint32_t usr, usr2, again = 0;
         /* A FLASH_BEGIN with nothing to erase makes the ROM attach the flash. */
-        if ((rc = flash_begin(rom, 0, 0, 0, CMD_TIMEOUT_MS, err)) < 0 ||
+        if ((rc = esp01_romi_flash_begin(rom, 0, 0, ESP01_ROM_BLOCK, 0, CMD_TIMEOUT_MS, err)) < 0 ||
             (rc = esp01_rom_read_reg(rom, SPI_USR, &usr, err)) < 0 ||
             (rc = esp01_rom_read_reg(rom, SPI_USR2, &usr2, err)) < 0) {
-            recover(rom);
+            esp01_romi_recover(rom);
             continue;
         }
         rc = read_jedec(rom, &jedec, err);
@@ -603,7 +625,7 @@ int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
             rc = read_jedec(rom, &again, err);
         esp01_err restore_err;
         const uint32_t restore[] = {SPI_USR, usr, SPI_USR2, usr2};
-        int rc2 = write_regs(rom, restore, 2, &restore_err);
+        int rc2 = esp01_romi_write_regs(rom, restore, 2, &restore_err);
         if (rc == 0 && rc2 < 0) {
             if (err)
                 *err = restore_err;
@@ -617,11 +639,16 @@ int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err)
             break;
         if (rc == 0 && attempt >= 1)
             break; /* the same non-answer twice over: it is the flash */
-        recover(rom);
+        esp01_romi_recover(rom);
     }
     if (rc < 0)
         return rc;
-    return esp01_flash_id_decode(jedec, id, err);
+    rc = esp01_flash_id_decode(jedec, id, err);
+    if (rc == 0) {
+        rom->flash_size = id->size;
+        rom->jedec = id->jedec;
+    }
+    return rc;
 }
 
 static const struct {
@@ -664,550 +691,3 @@ int esp01_flash_id_decode(uint32_t jedec, esp01_flash_id *id, esp01_err *err)
     return 0;
 }
 
-/* ---- writing --------------------------------------------------------- */
-
-struct writer {
-    esp01_rom *rom;
-    uint32_t first;          /* first sector of the region (absolute) */
-    uint32_t nsec;           /* sectors in the region */
-    const uint8_t *data;
-    size_t len;
-    esp01_rom_write_stats *st;
-    esp01_rom_progress prog;
-    uint32_t acked_hw;       /* region blocks acknowledged at least once */
-    uint32_t fail_block;     /* region block of the last failure */
-    uint32_t fails;          /* failures in a row at fail_block */
-    uint32_t spi_saved[2];   /* the ROM's SPI USR, USR2 */
-    bool have_spi_saved;
-    bool suspect;            /* something went wrong: verify densely */
-};
-
-static int spi_read_begin(esp01_rom *rom, uint32_t saved[2], esp01_err *err);
-static int spi_read_end(esp01_rom *rom, const uint32_t saved[2], esp01_err *err);
-static int spi_read_word(esp01_rom *rom, uint32_t addr, uint32_t *word,
-                         esp01_err *err);
-
-static uint32_t expected_word(const struct writer *w, uint32_t rel)
-{
-    uint8_t exp[4];
-    for (uint32_t k = 0; k < 4; k++)
-        exp[k] = rel + k < w->len ? w->data[rel + k] : 0xFF;
-    return esp01_le32(exp);
-}
-
-/*
- * FLASH_BEGIN's offset and block size have no checksum: read back the
- * first word of the first one or two blocks written after it, before
- * going on.  1 placed right, 0 misplaced, or a negative code.
- */
-static int placement_ok(struct writer *w, const uint32_t *rbs, int n,
-                        esp01_err *err)
-{
-    esp01_rom *rom = w->rom;
-    uint32_t cur[2];
-    int rc;
-    if (!w->have_spi_saved) {
-        if ((rc = spi_read_begin(rom, cur, err)) < 0)
-            return rc;
-        w->spi_saved[0] = cur[0];
-        w->spi_saved[1] = cur[1];
-        w->have_spi_saved = true;
-    } else {
-        const uint32_t setup[] = {SPI_USR1_REG_ADDR, (31u << 8) | (23u << 26),
-                                  SPI_USR_REG_ADDR, 0xD0000000u,
-                                  SPI_USR2_REG_ADDR, (7u << 28) | 0x03};
-        if ((rc = write_regs(rom, setup, 3, err)) < 0)
-            return rc;
-    }
-    int ok = 1;
-    for (int i = 0; i < n && ok; i++) {
-        uint32_t rel = rbs[i] * ESP01_ROM_BLOCK, word;
-        rc = spi_read_word(rom, w->first * ESP01_ROM_SECTOR + rel, &word, err);
-        if (rc < 0)
-            return rc;
-        ok = word == expected_word(w, rel);
-    }
-    if ((rc = spi_read_end(rom, w->spi_saved, err)) < 0)
-        return rc;
-    return ok;
-}
-
-/* Block `b` of the region (0xFF beyond the data). */
-static void region_block(const struct writer *w, uint32_t b, uint8_t *out)
-{
-    size_t off = (size_t)b * ESP01_ROM_BLOCK;
-    memset(out, 0xFF, ESP01_ROM_BLOCK);
-    if (off < w->len) {
-        size_t n = w->len - off;
-        memcpy(out, w->data + off, n < ESP01_ROM_BLOCK ? n : ESP01_ROM_BLOCK);
-    }
-}
-
-static bool block_blank(const struct writer *w, uint32_t b)
-{
-    size_t off = (size_t)b * ESP01_ROM_BLOCK;
-    if (off >= w->len)
-        return true;
-    size_t n = w->len - off;
-    if (n > ESP01_ROM_BLOCK)
-        n = ESP01_ROM_BLOCK;
-    for (size_t i = 0; i < n; i++)
-        if (w->data[off + i] != 0xFF)
-            return false;
-    return true;
-}
-
-static bool sector_blank(const struct writer *w, uint32_t s)
-{
-    for (uint32_t i = 0; i < BLOCKS_PER_SECTOR; i++)
-        if (!block_blank(w, s * BLOCKS_PER_SECTOR + i))
-            return false;
-    return true;
-}
-
-/* Blocks to send for sectors [s, e): up to the last non-blank one. */
-static uint32_t blocks_to_send(const struct writer *w, uint32_t s, uint32_t e)
-{
-    for (uint32_t b = e * BLOCKS_PER_SECTOR; b > s * BLOCKS_PER_SECTOR; b--)
-        if (!block_blank(w, b - 1))
-            return b - s * BLOCKS_PER_SECTOR;
-    return 0;
-}
-
-static void report(struct writer *w, esp01_rom_phase phase, uint32_t offset)
-{
-    w->prog.phase = phase;
-    w->prog.offset = offset;
-    if (w->rom->progress)
-        w->rom->progress(w->rom->progress_ctx, &w->prog);
-}
-
-/* Put the chip back in a known state after a doubtful exchange. */
-static void recover(esp01_rom *rom)
-{
-    esp01_sleep_ms(20);
-    rom_discard(rom);
-    /* A chip that reset needs a SYNC before it listens again. */
-    for (int i = 0; i < 3; i++)
-        if (try_sync(rom, NULL) == 0)
-            break;
-    rom_discard(rom);
-}
-
-/* Count a failure at region block `b`; false once it has failed too often. */
-static bool note_failure(struct writer *w, uint32_t b)
-{
-    if (b != w->fail_block) {
-        w->fail_block = b;
-        w->fails = 0;
-    }
-    return ++w->fails < MAX_FAILS_AT_BLOCK;
-}
-
-static uint32_t erase_timeout(uint32_t sectors)
-{
-    uint64_t ms = (uint64_t)sectors * ESP01_ROM_SECTOR *
-                  ESP01_ROM_ERASE_MS_PER_MIB / (1024u * 1024u);
-    return ms < CMD_TIMEOUT_MS ? CMD_TIMEOUT_MS : (uint32_t)ms + 1000;
-}
-
-/*
- * Erase region sectors [rs, re) and send their data.  Later segments are
- * processed after this one, so an erase that overshoots by a sector only
- * touches a sector that is about to be erased again; for the last segment
- * the start moves back one sector (whose data we have) instead, which makes
- * the request exact.
- */
-static int run_segment(struct writer *w, uint32_t rs, uint32_t re,
-                       bool last, bool pre_erased, esp01_err *err)
-{
-    esp01_rom *rom = w->rom;
-    uint8_t pkt[DATA_HDR + ESP01_ROM_BLOCK];
-    uint32_t start = rs;
-    for (;;) {
-        uint32_t s = start, n = re - start, erased;
-        uint32_t arg = esp01_rom_erase_arg(w->first + s, n, &erased);
-        if (last && erased > n && s > 0) {
-            s--;
-            n++;
-            arg = esp01_rom_erase_arg(w->first + s, n, &erased);
-        }
-        if (pre_erased) {
-            /* The whole region was erased up front; only a restart erases. */
-            s = start;
-            arg = 0;
-            erased = n = 0;
-        }
-        uint32_t extra = erased > n ? erased - n : 0;
-        uint32_t blocks = blocks_to_send(w, s, re);
-        uint32_t addr = (w->first + s) * ESP01_ROM_SECTOR;
-        report(w, ESP01_ROM_PHASE_ERASE, addr);
-        esp01_err e;
-        int rc = flash_begin(rom, arg, blocks, addr, erase_timeout(erased), &e);
-        if (rc < 0) {
-            if (!note_failure(w, s * BLOCKS_PER_SECTOR))
-                return esp01_fail(err, rc,
-                                  "erasing flash at 0x%06x failed: %s", addr,
-                                  e.msg);
-            report(w, ESP01_ROM_PHASE_RETRY, addr);
-            recover(rom);
-            continue;
-        }
-        if (last && w->st && !pre_erased)
-            w->st->extra_erased = extra;
-        pre_erased = false;
-        uint32_t b = 0, seq = 0, run_rb[2] = {0, 0};
-        bool reposition = false;
-        int resends = 0;
-        while (b < blocks) {
-            uint32_t rb = s * BLOCKS_PER_SECTOR + b; /* region block */
-            uint32_t baddr = w->first * ESP01_ROM_SECTOR + rb * ESP01_ROM_BLOCK;
-            /* A blank block is already erased: skip it and point the ROM at
-             * the next block with a FLASH_BEGIN that erases nothing (42
-             * bytes on the wire instead of 1058). */
-            if (block_blank(w, rb)) {
-                b++;
-                reposition = true;
-                continue;
-            }
-            if (reposition) {
-                rc = flash_begin(rom, 0, blocks - b, baddr, CMD_TIMEOUT_MS, &e);
-                if (rc < 0) {
-                    if (!note_failure(w, rb))
-                        return esp01_fail(err, rc, "writing flash at 0x%06x "
-                                          "failed: %s", baddr, e.msg);
-                    report(w, ESP01_ROM_PHASE_RETRY, baddr);
-                    if (w->st)
-                        w->st->restarts++;
-                    recover(rom);
-                    start = rb / BLOCKS_PER_SECTOR;
-                    break;
-                }
-                reposition = false;
-                seq = 0;
-            }
-            esp01_put_le32(pkt, ESP01_ROM_BLOCK);
-            esp01_put_le32(pkt + 4, seq);
-            esp01_put_le32(pkt + 8, 0);
-            esp01_put_le32(pkt + 12, 0);
-            region_block(w, rb, pkt + DATA_HDR);
-            uint32_t chk = 0xEF;
-            for (size_t i = 0; i < ESP01_ROM_BLOCK; i++)
-                chk ^= pkt[DATA_HDR + i];
-            esp01_rom_response r;
-            rc = rom_command(rom, ESP01_ROM_FLASH_DATA, pkt, sizeof pkt, chk,
-                             BLOCK_TIMEOUT_MS, &r, &e);
-            if (rc == 0 && r.status == 0) {
-                if (w->st)
-                    w->st->payload_sent += ESP01_ROM_BLOCK;
-                if (rb >= w->acked_hw) {
-                    w->prog.payload_done += ESP01_ROM_BLOCK;
-                    w->acked_hw = rb + 1;
-                    uint32_t done = (rb + 1) * ESP01_ROM_BLOCK;
-                    if (done > w->prog.done)
-                        w->prog.done = done;
-                }
-                report(w, ESP01_ROM_PHASE_WRITE, baddr);
-                if (seq < 2)
-                    run_rb[seq] = rb;
-                bool alone = b + 1 == blocks || block_blank(w, rb + 1);
-                if (seq == 1 || (seq == 0 && alone)) {
-                    int ok = placement_ok(w, run_rb, (int)seq + 1, &e);
-                    if (ok != 1) {
-                        if (ok == 0)
-                            esp01_fail(&e, ESP01_E_DEVICE, "blocks after a "
-                                       "FLASH_BEGIN landed in the wrong place");
-                        w->suspect = true;
-                        if (!note_failure(w, rb))
-                            return esp01_fail(err, ok < 0 ? ok : ESP01_E_DEVICE,
-                                              "writing flash at 0x%06x failed: %s",
-                                              baddr, e.msg);
-                        report(w, ESP01_ROM_PHASE_RETRY, baddr);
-                        if (w->st)
-                            w->st->restarts++;
-                        recover(rom);
-                        start = run_rb[0] / BLOCKS_PER_SECTOR;
-                        break;
-                    }
-                }
-                b++;
-                seq++;
-                resends = 0;
-                continue;
-            }
-            if (rc == 0)
-                esp01_fail(&e, ESP01_E_DEVICE,
-                           "the ROM loader refused the block: error 0x%02x (%s)",
-                           r.error, rom_error_text(r.error));
-            if (!note_failure(w, rb))
-                return esp01_fail(err, rc < 0 ? rc : ESP01_E_DEVICE,
-                                  "writing flash at 0x%06x failed: %s",
-                                  baddr, e.msg);
-            report(w, ESP01_ROM_PHASE_RETRY, baddr);
-            /* A checksum refusal leaves the ROM waiting for this block. */
-            if (rc == 0 && r.error == ESP01_ROM_ERR_CHECKSUM &&
-                resends++ < CHECKSUM_RESENDS) {
-                if (w->st)
-                    w->st->block_retries++;
-                continue;
-            }
-            if (w->st)
-                w->st->restarts++;
-            w->suspect = true;
-            recover(rom);
-            start = rb / BLOCKS_PER_SECTOR;
-            break;
-        }
-        if (b == blocks) {
-            uint32_t done = re * ESP01_ROM_SECTOR;
-            if (done > w->prog.done)
-                w->prog.done = done;
-            if (w->prog.done > w->prog.total)
-                w->prog.done = w->prog.total;
-            return 0;
-        }
-    }
-}
-
-/*
- * FLASH_BEGIN's parameters carry no checksum: a corrupted offset, erase
- * size or block size would put good blocks in the wrong place with every
- * reply saying "ok".  So read back one word of every sector, at a position
- * that changes from round to round, through the SPI0 registers; rewrite
- * sectors that do not match, and give up (naming the offset) when they
- * keep not matching.
- */
-static int verify_and_repair(struct writer *w, esp01_err *err)
-{
-    esp01_rom *rom = w->rom;
-    uint32_t nonce = 0x9E3779B9u ^ w->nsec ^ (uint32_t)esp01_now_ms();
-    uint32_t saved[2];
-    bool have_saved = false;
-    for (int round = 0; round < 4; round++) {
-        esp01_err e;
-        int rc = 0;
-        bool set_up = false;
-        uint32_t bad = UINT32_MAX, got = 0, want = 0;
-        uint32_t bad_list[64];
-        size_t nbad = 0;
-        /* One word per sector in a clean run; eight when anything went
-         * wrong, since misplaced blocks may have landed anywhere. */
-        uint32_t samples = w->suspect ? 8 : 1;
-        uint32_t span = ESP01_ROM_SECTOR / samples;
-        for (uint32_t si = 0; si < w->nsec * samples; si++) {
-            uint32_t s = si / samples;
-            if (nbad && bad_list[nbad - 1] == s)
-                continue;
-            nonce = nonce * 1103515245u + 12345u;
-            uint32_t pos = si % samples * span + (nonce >> 8) % (span / 4) * 4;
-            uint32_t rel = s * ESP01_ROM_SECTOR + pos;
-            uint32_t addr = (w->first + s) * ESP01_ROM_SECTOR + pos;
-            uint8_t exp[4];
-            for (uint32_t k = 0; k < 4; k++)
-                exp[k] = rel + k < w->len ? w->data[rel + k] : 0xFF;
-            uint32_t word = 0, first_read = 0;
-            /* A mismatch must be read twice: the register writes that aim
-             * the read have no checksum either. */
-            for (int attempt = 0, reads = 0; attempt < MAX_FAILS_AT_BLOCK;
-                 attempt++) {
-                uint32_t cur[2];
-                rc = 0;
-                if (!set_up) {
-                    rc = spi_read_begin(rom, cur, &e);
-                    if (rc == 0 && !have_saved) {
-                        saved[0] = cur[0];
-                        saved[1] = cur[1];
-                        have_saved = true;
-                    }
-                    set_up = rc == 0;
-                }
-                if (rc == 0 && (rc = spi_read_word(rom, addr, &word, &e)) == 0) {
-                    if (word == esp01_le32(exp) ||
-                        (reads > 0 && word == first_read))
-                        break;
-                    first_read = word;
-                    reads++;
-                    attempt--;
-                    if (reads > 3)
-                        break;
-                    continue;
-                }
-                /* A chip that reset lost the SPI set-up too. */
-                recover(rom);
-                set_up = false;
-            }
-            if (rc < 0)
-                return esp01_fail(err, rc, "verifying flash at 0x%06x failed: "
-                                  "%s", addr, e.msg);
-            if (word != esp01_le32(exp)) {
-                if (bad == UINT32_MAX) {
-                    bad = addr;
-                    got = word;
-                    want = esp01_le32(exp);
-                }
-                if (nbad < sizeof bad_list / sizeof bad_list[0])
-                    bad_list[nbad++] = s;
-            }
-            if (si % samples == samples - 1 && (s % 16 == 15 || s + 1 == w->nsec))
-                report(w, ESP01_ROM_PHASE_VERIFY,
-                       (w->first + s) * ESP01_ROM_SECTOR);
-        }
-        if (have_saved && spi_read_end(rom, saved, &e) < 0)
-            recover(rom);
-        if (nbad == 0)
-            return 0;
-        if (round == 3)
-            return esp01_fail(err, ESP01_E_DEVICE,
-                              "flash at 0x%06x does not hold the image after "
-                              "writing (read %08x, expected %08x)", bad, got,
-                              want);
-        if (w->st)
-            w->st->repaired_sectors += (uint32_t)nbad;
-        w->suspect = true;
-        for (size_t i = 0; i < nbad; i++) {
-            uint32_t s = bad_list[i];
-            /* Two sectors can always be erased exactly (see erase_arg). */
-            uint32_t rs = s, re = s + 1;
-            if (rs == 0 && w->nsec > 1)
-                re = 2;
-            rc = run_segment(w, rs, re, true, false, err);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
-int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
-                          const uint8_t *data, size_t len,
-                          esp01_rom_write_stats *stats, esp01_err *err)
-{
-    if (offset % ESP01_ROM_SECTOR)
-        return esp01_fail(err, ESP01_E_INVAL,
-                          "flash offset 0x%x is not a multiple of 4096",
-                          offset);
-    if (len == 0)
-        return esp01_fail(err, ESP01_E_INVAL, "nothing to write");
-    if (len > 0x1000000u || offset > 0x1000000u - len)
-        return esp01_fail(err, ESP01_E_NOSPACE,
-                          "0x%x + %zu bytes is past the 16 MiB flash limit",
-                          offset, len);
-    esp01_rom_write_stats local;
-    struct writer w;
-    memset(&w, 0, sizeof w);
-    w.rom = rom;
-    w.first = offset / ESP01_ROM_SECTOR;
-    w.nsec = (uint32_t)((len + ESP01_ROM_SECTOR - 1) / ESP01_ROM_SECTOR);
-    w.data = data;
-    w.len = len;
-    w.st = stats ? stats : &local;
-    memset(w.st, 0, sizeof *w.st);
-    w.fail_block = UINT32_MAX;
-    w.prog.total = w.nsec * ESP01_ROM_SECTOR;
-    for (uint32_t s = 0; s < w.nsec;) {
-        uint32_t e = s;
-        bool blank = sector_blank(&w, s);
-        while (e < w.nsec && sector_blank(&w, e) == blank)
-            e++;
-        if (blank)
-            w.st->blank_sectors += e - s;
-        else {
-            w.st->data_sectors += e - s;
-            for (uint32_t b = s * BLOCKS_PER_SECTOR; b < e * BLOCKS_PER_SECTOR; b++)
-                if (!block_blank(&w, b))
-                    w.prog.payload_total += ESP01_ROM_BLOCK;
-        }
-        s = e;
-    }
-    /*
-     * When the whole region can be erased exactly, one FLASH_BEGIN does it:
-     * the ROM then uses 64 KiB block erases, much faster than the sector
-     * erases of many small FLASH_BEGINs, and data runs only need a
-     * FLASH_BEGIN that erases nothing.  Otherwise (an odd number of
-     * sectors inside one 64 KiB block) each run erases its own sectors.
-     */
-    uint32_t erased;
-    uint32_t arg = esp01_rom_erase_arg(w.first, w.nsec, &erased);
-    bool pre_erased = erased == w.nsec;
-    if (pre_erased) {
-        esp01_err e;
-        int rc = ESP01_E_TIMEOUT;
-        uint32_t addr = w.first * ESP01_ROM_SECTOR;
-        report(&w, ESP01_ROM_PHASE_ERASE, addr);
-        for (int attempt = 0; attempt < MAX_FAILS_AT_BLOCK; attempt++) {
-            rc = flash_begin(rom, arg, 0, addr, erase_timeout(erased), &e);
-            if (rc == 0)
-                break;
-            recover(rom);
-        }
-        if (rc < 0)
-            return esp01_fail(err, rc, "erasing flash at 0x%06x failed: %s",
-                              addr, e.msg);
-    }
-    for (uint32_t s = 0; s < w.nsec;) {
-        uint32_t e = s;
-        bool blank = sector_blank(&w, s);
-        while (e < w.nsec && sector_blank(&w, e) == blank)
-            e++;
-        if (!(blank && pre_erased)) {
-            int rc = run_segment(&w, s, e, e == w.nsec, pre_erased, err);
-            if (rc < 0)
-                return rc;
-        }
-        s = e;
-    }
-    return verify_and_repair(&w, err);
-}
-
-int esp01_rom_erase(esp01_rom *rom, uint32_t offset, uint32_t size,
-                    uint32_t *extra, esp01_err *err)
-{
-    if (offset % ESP01_ROM_SECTOR || size % ESP01_ROM_SECTOR || size == 0)
-        return esp01_fail(err, ESP01_E_INVAL,
-                          "erase region 0x%x+0x%x is not whole 4096-byte "
-                          "sectors", offset, size);
-    if (size > 0x1000000u || offset > 0x1000000u - size)
-        return esp01_fail(err, ESP01_E_NOSPACE,
-                          "erase region 0x%x+0x%x is past the 16 MiB limit",
-                          offset, size);
-    uint32_t first = offset / ESP01_ROM_SECTOR, n = size / ESP01_ROM_SECTOR;
-    uint32_t erased;
-    uint32_t arg = esp01_rom_erase_arg(first, n, &erased);
-    if (extra)
-        *extra = erased - n;
-    esp01_err e;
-    int rc = ESP01_E_TIMEOUT;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        rc = flash_begin(rom, arg, 0, offset, erase_timeout(erased), &e);
-        if (rc == 0)
-            return 0;
-        recover(rom);
-    }
-    return esp01_fail(err, rc, "erasing flash at 0x%06x failed: %s", offset,
-                      e.msg);
-}
-
-int esp01_rom_finish(esp01_rom *rom, esp01_rom_after after, esp01_err *err)
-{
-    switch (after) {
-    case ESP01_ROM_AFTER_NO_RESET:
-        return 0;
-    case ESP01_ROM_AFTER_HARD_RESET:
-        rom->port->ops->set_dtr_rts(rom->port, false, true, NULL);
-        esp01_sleep_ms(100);
-        rom->port->ops->set_dtr_rts(rom->port, false, false, NULL);
-        return 0;
-    case ESP01_ROM_AFTER_RUN: {
-        int rc;
-        if (!rom->flash_attached &&
-            (rc = flash_begin(rom, 0, 0, 0, CMD_TIMEOUT_MS, err)) < 0)
-            return rc;
-        uint8_t pkt[4];
-        /* 1 = leave the loader and run the firmware in flash. */
-        esp01_put_le32(pkt, 1);
-        return rom_check(rom, ESP01_ROM_FLASH_END, pkt, 4, 0, CMD_TIMEOUT_MS,
-                         NULL, err);
-    }
-    }
-    return esp01_fail(err, ESP01_E_INVAL, "unknown after-action %d", (int)after);
-}

@@ -123,8 +123,11 @@ typedef struct esp01_rom_progress {
 
 typedef void (*esp01_rom_progress_fn)(void *ctx, const esp01_rom_progress *p);
 
-#define ESP01_ROM_FRAME_MAX 512   /* responses are tiny; room for noise */
+/* Largest reply frame: a stub's READ_FLASH block (0x1000) and headers. */
+#define ESP01_ROM_FRAME_MAX 0x1100
 #define ESP01_ROM_TEXT_WINDOW 256 /* recent raw bytes, for boot text */
+/* Largest request: a stub FLASH_DEFL_DATA block of 0x4000 and headers. */
+#define ESP01_ROM_REQ_MAX (8 + 16 + 0x4000)
 
 typedef struct esp01_rom {
     esp01_port *port;
@@ -134,7 +137,15 @@ typedef struct esp01_rom {
     size_t rx_len, rx_pos;
     char text[ESP01_ROM_TEXT_WINDOW];
     size_t text_len;
+    uint8_t req[ESP01_ROM_REQ_MAX];                        /* request scratch */
+    uint8_t wire[ESP01_SLIP_ENCODED_MAX(ESP01_ROM_REQ_MAX)]; /* its SLIP form */
     bool flash_attached;      /* a FLASH_BEGIN has been answered */
+    bool stub_running;        /* SYNC was answered with 0: a flasher stub */
+    uint32_t flash_size;      /* from esp01_rom_flash_id; 0 until known */
+    uint32_t jedec;           /* likewise */
+    uint32_t block_size;      /* ROM FLASH_DATA block size; 0 until chosen */
+    uint8_t last_error;       /* error byte of the last refused command */
+    uint32_t resyncs;         /* re-syncs after doubt: the chip may have reset */
     uint64_t wire_tx;         /* bytes written to the port */
     uint64_t wire_rx;         /* bytes read from the port */
     esp01_rom_progress_fn progress;
@@ -209,42 +220,55 @@ int esp01_rom_flash_id(esp01_rom *rom, esp01_flash_id *id, esp01_err *err);
 int esp01_flash_id_decode(uint32_t jedec, esp01_flash_id *id,
                           esp01_err *err);
 
+/* No sector outside the region was erased. */
+#define ESP01_ROM_NO_COLLATERAL 0xFFFFFFFFu
+
 typedef struct esp01_rom_write_stats {
     uint32_t payload_sent;   /* data bytes in acknowledged FLASH_DATA */
     uint32_t blank_sectors;  /* sectors erased and not sent */
     uint32_t data_sectors;
     uint32_t block_retries;  /* blocks sent again after a checksum error */
     uint32_t restarts;       /* sectors re-erased and re-sent */
-    uint32_t extra_erased;   /* sectors erased past the end (see erase_arg) */
     uint32_t repaired_sectors; /* rewritten after the read-back found them wrong */
+    /* Address of a sector outside the region that the ROM's erase bug made
+     * it erase too (an odd number of sectors inside one 64 KiB block), or
+     * ESP01_ROM_NO_COLLATERAL. */
+    uint32_t collateral;
 } esp01_rom_write_stats;
 
 /*
- * Write `len` bytes at `offset` (a multiple of 4096).  The region is
- * rounded up to whole sectors; sectors that are all 0xFF in `data` (and
- * the padding) are erased but not sent.  Uses 1024-byte FLASH_DATA blocks,
- * the ROM erase-size bug compensated, FLASH_BEGIN timeouts scaled to the
- * erase (~40 s/MiB).  A block refused for its checksum is sent again; any
- * other doubt (no reply, a garbled reply, a sequence error) re-syncs and
- * restarts from the start of the sector holding the block.  FLASH_BEGIN's
- * own parameters have no checksum, so afterwards one word of every sector
- * (at a varying position) is read back through the SPI0 registers and
- * sectors that do not match are written again.  On failure the message
- * names the flash offset that could not be written or verified.
- * `stats` may be NULL.
+ * Write `len` bytes at `offset` (a multiple of 4096) through the ROM
+ * loader, following the ROM's own rules (docs/flashing.md): the region,
+ * rounded up to whole sectors, is erased by one FLASH_BEGIN (erase bug
+ * compensated); each run of sectors that hold data is then positioned by
+ * a FLASH_BEGIN at its first sector that erases nothing and sent in
+ * sector-sized FLASH_DATA blocks (1 KiB if the ROM refuses those); sectors
+ * that are all 0xFF are erased but not sent.  When the region goes past
+ * the flash size the ROM believes in, that size is raised first with
+ * SPI_SET_PARAMS, or the write is refused.
+ *
+ * A block refused for its checksum is sent again under the next sequence
+ * number (the ROM advanced it); any other doubt (no reply, a garbled
+ * reply, another refusal) re-syncs, erases the sector again with a
+ * neighbour and resumes there.  FLASH_BEGIN has no checksum, so the first
+ * block after each one and finally one word of every sector are read back
+ * through the SPI0 registers; sectors that do not match are written
+ * again.  On failure the message names the flash offset.  `stats` may be
+ * NULL.  rom->flash_size (set by esp01_rom_flash_id) bounds the write
+ * when known.
  */
 int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
                           const uint8_t *data, size_t len,
                           esp01_rom_write_stats *stats, esp01_err *err);
 
 /*
- * Erase [offset, offset + size) (both multiples of 4096) with FLASH_BEGIN
- * and no data.  `*extra` (may be NULL) receives the number of sectors past
- * the end that the ROM had to erase too (0 unless the region is an odd
- * number of sectors inside one 64 KiB block, see esp01_rom_erase_arg).
+ * Erase [offset, offset + size) (both multiples of 4096) with one
+ * FLASH_BEGIN and no data.  `*collateral` (may be NULL) receives the
+ * address of a sector outside the region that the ROM had to erase too
+ * (see esp01_rom_erase_arg), or ESP01_ROM_NO_COLLATERAL.
  */
 int esp01_rom_erase(esp01_rom *rom, uint32_t offset, uint32_t size,
-                    uint32_t *extra, esp01_err *err);
+                    uint32_t *collateral, esp01_err *err);
 
 /* Leave the loader as asked (or stay). */
 int esp01_rom_finish(esp01_rom *rom, esp01_rom_after after, esp01_err *err);

@@ -69,7 +69,7 @@ int cmd_erase(int argc, char **argv)
             (unsigned long long)(size / 1024));
     esp01_err err;
     esp01_err_clear(&err);
-    uint32_t extra = 0;
+    uint32_t extra = ESP01_ROM_NO_COLLATERAL;
     uint64_t t0 = esp01_now_ms();
     rc = esp01_rom_erase(&o.rom, (uint32_t)off, (uint32_t)size, &extra, &err);
     if (rc < 0) {
@@ -77,10 +77,10 @@ int cmd_erase(int argc, char **argv)
         romcli_close(&o);
         return code;
     }
-    if (extra)
+    if (extra != ESP01_ROM_NO_COLLATERAL)
         cli_warn("the ROM loader cannot erase an odd number of sectors inside "
-                 "one 64 KiB block exactly: sector 0x%06llx was erased too",
-                 (unsigned long long)(off + size));
+                 "one 64 KiB block exactly: sector 0x%06x was erased too",
+                 extra);
     printf("Erased %llu KiB at 0x%06llx in %.1f s\n",
            (unsigned long long)(size / 1024), (unsigned long long)off,
            (double)(esp01_now_ms() - t0) / 1000.0);

@@ -251,10 +251,10 @@ int cmd_flash(int argc, char **argv)
                "read-back", stats.block_retries, stats.restarts,
                stats.repaired_sectors);
     printf("\n");
-    if (stats.extra_erased)
+    if (stats.collateral != ESP01_ROM_NO_COLLATERAL)
         cli_warn("the ROM loader cannot erase an odd number of sectors inside "
-                 "one 64 KiB block exactly: the sector after the image was "
-                 "erased too");
+                 "one 64 KiB block exactly: sector 0x%06x was erased too",
+                 stats.collateral);
     code = romcli_finish(&o);
 out:
     romcli_close(&o);

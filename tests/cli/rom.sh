@@ -161,15 +161,89 @@ check "erase: after untouched" all_byte er.flash $((0x82000)) $((0x100000 - 0x82
 fill er2.flash 1048576 000
 start_sim er2
 expect_ok "erase: odd sectors inside a block" "$ESP01" erase --region 0x3000 0x3000 --port er2.tty
+check "erase: odd count erased exactly (two requests, no warning)" sh -c "! grep -q 'erased too' '$TMP/err'"
+expect_ok "erase: one sector" "$ESP01" erase --region 0x80000 0x1000 --port er2.tty
+check "erase: the neighbour a single sector takes is named" grep -q "sector 0x081000 was erased too" err
 stop_sim
-check "erase: the extra sector is named" grep -q "sector 0x006000 was erased too" err
-check "erase: exactly one sector more" all_byte er2.flash $((0x7000)) $((0x100000 - 0x7000)) 000
+check "erase: odd region erased" all_byte er2.flash $((0x3000)) $((0x3000)) 377
+check "erase: nothing before the odd region" all_byte er2.flash 0 $((0x3000)) 000
+check "erase: nothing after the odd region" all_byte er2.flash $((0x6000)) $((0x80000 - 0x6000)) 000
+check "erase: one sector plus its named neighbour, nothing else" all_byte er2.flash $((0x82000)) $((0x100000 - 0x82000)) 000
+fill er4.flash 1048576 000
+start_sim er4
+expect_ok "erase: the last sector of the chip" "$ESP01" erase --region 0xff000 0x1000 --port er4.tty
+stop_sim
+check "erase: its neighbour is the sector before, never a wrap to 0x0" grep -q "sector 0x0fe000 was erased too" err
+check "erase: sector 0 untouched (no wrap-around)" all_byte er4.flash 0 $((0xfe000)) 000
 fill er3.flash 1048576 000
 start_sim er3
 expect_ok "erase: whole chip" "$ESP01" erase --port er3.tty
 stop_sim
 check "erase: whole chip is blank" all_byte er3.flash 0 1048576 377
 expect_fail "erase: unaligned region" 2 "multiples of 4096" "$ESP01" erase --region 0x100 0x1000 --port x
+
+# ---- the ROM's own rules (tests/tools/romsim/rom.c, docs/flashing.md) -----
+# The ROM refuses a FLASH_BEGIN that is not on a sector boundary even when
+# it erases nothing (the 0x8c00 failure of an earlier esp01): a v1.22.1-
+# sized firmware has blank 1 KiB blocks inside data sectors.
+"$MKFW" --variant 1M --irom-size 0x8C000 fw122.bin
+check "rules: the test firmware is v1.22.1's size (610320 bytes)" test "$(stat -c %s fw122.bin)" = 610320
+start_sim r1 --log "$TMP/r1.log"
+expect_ok "rules: a v1.22.1-sized 1M firmware is accepted by the ROM" \
+    "$ESP01" flash fw122.bin --port r1.tty --after no-reset
+stop_sim
+check "rules: the flash holds it" same_range fw122.bin 4 r1.flash 4 $(( $(stat -c %s fw122.bin) - 4 ))
+check "rules: the ROM refused nothing" sh -c "! grep -Eq 'refused|error [5-8]|invalid' '$TMP/r1.log'"
+aligned_begins() { # LOG: every FLASH_BEGIN offset is a multiple of 4096
+    local n=0 o
+    for o in $(grep -o 'offset=0x[0-9a-f]*' "$1" | sed 's/offset=//'); do
+        [ $((o % 4096)) -eq 0 ] || return 1
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ]
+}
+check "rules: every FLASH_BEGIN on a sector boundary" aligned_begins r1.log
+check "rules: sector-sized FLASH_DATA blocks" grep -q 'block_size=4096' r1.log
+check "rules: no FLASH_END after writing (the ROM would leave the loader)" \
+    sh -c "! grep -q FLASH_END '$TMP/r1.log'"
+
+# A checksum refusal advances the ROM's sequence number but not its write
+# address: the block goes again under the next number.
+head -c 40000 /dev/urandom > ck.bin
+start_sim r2 --bad-checksum-at 3 --log "$TMP/r2.log"
+expect_ok "rules: a block refused for its checksum" "$ESP01" flash ck.bin --port r2.tty --after no-reset
+stop_sim
+check "rules: the ROM saw the damage" grep -q 'checksum mismatch (seq advanced' r2.log
+check "rules: resent under the next number, flash exact" same_range ck.bin 0 r2.flash 0 40000
+check "rules: one block resent, no restart" grep -q '1 blocks resent, 0 restarts' out
+
+# A ROM that only takes 1 KiB blocks (stricter than this one): esp01 falls
+# back instead of failing.
+start_sim r3 --max-block 1024 --log "$TMP/r3.log"
+expect_ok "rules: 1 KiB blocks when sector-sized ones are refused" \
+    "$ESP01" flash ck.bin --port r3.tty --after no-reset
+stop_sim
+check "rules: fallback written exactly" same_range ck.bin 0 r3.flash 0 40000
+check "rules: fallback used 1 KiB blocks" grep -q 'block_size=1024' r3.log
+
+# The ROM's own flash size limit below the chip's: raised with
+# SPI_SET_PARAMS, which the ROM has (command 0x0B).
+"$MKFW" --variant 1M --dump-size 1048576 full.bin
+head -c 8192 /dev/urandom | dd of=full.bin bs=4096 seek=$((0xC0000 / 4096)) conv=notrunc status=none
+start_sim r4 --rom-flash-size 524288 --log "$TMP/r4.log"
+expect_ok "rules: the ROM's size limit is raised for a 1 MiB image" \
+    "$ESP01" flash full.bin --port r4.tty --after no-reset
+stop_sim
+check "rules: SPI_SET_PARAMS set the real size" grep -q 'flashchip: size 0x100000' r4.log
+check "rules: whole chip written" same_range full.bin 4 r4.flash 4 $((1048576 - 4))
+
+# --after run: FLASH_END is only answered "ok" when the last FLASH_BEGIN's
+# announced blocks all arrived, so esp01 announces none first.
+start_sim r5 --log "$TMP/r5.log"
+expect_ok "rules: --after run" "$ESP01" flash ck.bin --port r5.tty --after run
+stop_sim
+check "rules: FLASH_END answered ok" grep -q 'FLASH_END: ok' r5.log
+check "rules: the chip left the loader" test "$(stat_of r5 ran_user_code)" = 1
 
 # ---- faults --------------------------------------------------------------
 head -c 60000 /dev/urandom > fimg.bin

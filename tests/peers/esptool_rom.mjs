@@ -6,10 +6,10 @@
 //   node esptool_rom.mjs TTY IMAGE OFFSET
 //
 // Runs: connect (sync + chip detection, no reset lines on a pty), readReg of
-// the chip magic and the eFuses (chip description, MAC), the flash id via
-// the SPI registers, and a ROM-mode (no stub, uncompressed) writeFlash of
-// IMAGE at OFFSET.  Prints one JSON line with what it saw; the caller
-// compares the simulator's flash with IMAGE.
+// the chip magic and the eFuses (chip description, MAC), a FLASH_BEGIN, the
+// flash id via the SPI registers, and a ROM-mode (no stub, uncompressed)
+// writeFlash of IMAGE at OFFSET.  Prints one JSON line with what each step
+// gave, refusals included.
 import fs from "node:fs";
 import tty from "node:tty";
 import { ESPLoader, Transport } from "esptool-js";
@@ -77,6 +77,14 @@ const terminal = {
 const transport = new Transport(new PtyPort(tty_path), false);
 const loader = new ESPLoader({ transport, baudrate: 115200, romBaudrate: 115200, terminal });
 const out = {};
+// Each step on its own: a refusal is a result here, not the end.
+async function step(name, fn) {
+  try {
+    out[name] = await fn();
+  } catch (e) {
+    out[name + "_error"] = String(e && e.message ? e.message : e);
+  }
+}
 try {
   await loader.connect("no_reset", 3, true);
   out.chip = loader.chip.CHIP_NAME;
@@ -84,18 +92,21 @@ try {
   out.magic = (await loader.readReg(0x40001000)) >>> 0;
   out.description = await loader.chip.getChipDescription(loader);
   out.mac = await loader.chip.readMac(loader);
-  // esptool's ESP8266 ROM "SPI attach" is a FLASH_BEGIN with nothing to erase.
-  await loader.flashBegin(0, 0);
-  out.flash_id = (await loader.readFlashId()) >>> 0;
-  await loader.writeFlash({
-    fileArray: [{ data: image, address: offset }],
-    flashMode: "keep",
-    flashFreq: "keep",
-    flashSize: "keep",
-    eraseAll: false,
-    compress: false,
+  // esptool's ESP8266 ROM "SPI attach" is a FLASH_BEGIN with nothing to
+  // erase; the ROM attaches the flash before it checks the request.
+  await step("flash_begin", () => loader.flashBegin(0, 0));
+  await step("flash_id", async () => (await loader.readFlashId()) >>> 0);
+  await step("written", async () => {
+    await loader.writeFlash({
+      fileArray: [{ data: image, address: offset }],
+      flashMode: "keep",
+      flashFreq: "keep",
+      flashSize: "keep",
+      eraseAll: false,
+      compress: false,
+    });
+    return image.length;
   });
-  out.written = image.length;
   out.ok = true;
 } catch (e) {
   out.ok = false;

@@ -308,7 +308,7 @@ TEST(write_with_buggy_rom_erases_exactly_the_region)
     /* blank sectors never crossed the wire (the chip's own count) */
     long sent = stat_value(s.stats, "data_bytes");
     CHECK(sent > 0 && (size_t)sent < len);
-    CHECK_EQ(st.extra_erased, 0);
+    CHECK_EQ(st.collateral, ESP01_ROM_NO_COLLATERAL);
     free(flash);
     free(img);
 }
@@ -351,7 +351,7 @@ TEST(short_odd_region_is_written_run_by_run_without_overshoot)
         CHECK_EQ(stray, 0);
         CHECK(memcmp(flash + off, img, len) == 0);
     }
-    CHECK_EQ(st.extra_erased, 0);
+    CHECK_EQ(st.collateral, ESP01_ROM_NO_COLLATERAL);
     CHECK_EQ(st.blank_sectors, 1);
     free(flash);
     free(img);
