@@ -51,7 +51,15 @@ TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS  = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all test check fuzz fuzz-build bench install clean
+# The flasher stub's protocol core (stub/) also builds for the host, on a
+# fake chip (stub/host/), for its unit test and fuzz harnesses.
+STUB_CORE_SRC = stub/baud.c stub/cmd.c stub/flash.c stub/inflate.c \
+                stub/read.c stub/rx.c stub/stub.c stub/write.c
+STUB_HOST_SRC = $(STUB_CORE_SRC) stub/host/fake.c stub/qemu/rom_md5.c
+STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
+STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
+
+.PHONY: all test check fuzz fuzz-build bench install clean stub-image
 all: $(LIB) $(ESP01) $(TESTS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -69,6 +77,15 @@ $(ESP01): $(CLI_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/stubhost/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STUB_HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit/test_stub.o: ALL_CFLAGS += $(STUB_HOST_CFLAGS)
+$(BUILD)/tests/test_stub: $(BUILD)/tests/unit/test_stub.o $(STUB_HOST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STUB_HOST_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -99,6 +116,14 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/%: fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+# Harnesses of the stub (fuzz_stub_*) link its core on the fake chip too.
+FUZZ_STUB_OBJ = $(STUB_HOST_SRC:%.c=build/fuzz/stubobj/%.o)
+build/fuzz/stubobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+build/fuzz/fuzz_stub_%: fuzz/fuzz_stub_%.c $(FUZZ_OBJ) $(FUZZ_STUB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_STUB_OBJ) $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
