@@ -6,7 +6,8 @@
  * in the QEMU build alike, where test versions sit at those addresses.
  * On the host (STUB_HOST) the same calls go to the fakes in stub/host/,
  * renamed so they cannot clash with a host library of the same name
- * (libmd has an MD5Init of its own).
+ * (libmd has an MD5Init of its own); the QEMU build's fake ROM defines
+ * them under fake_ names (STUB_QEMU_ROM).
  *
  * The SPI flash functions return 0 on success (SpiFlashOpResult: 0 ok,
  * 1 error, 2 timeout), refuse addresses at or past the chip size set by
@@ -17,20 +18,33 @@
 
 #include <stdint.h>
 
-#ifdef STUB_HOST
-#define SPIRead stub_host_SPIRead
-#define SPIWrite stub_host_SPIWrite
-#define SPIEraseSector stub_host_SPIEraseSector
-#define SPIEraseBlock stub_host_SPIEraseBlock
-#define SPIEraseChip stub_host_SPIEraseChip
-#define SPIUnlock stub_host_SPIUnlock
-#define SPIParamCfg stub_host_SPIParamCfg
-#define MD5Init stub_host_MD5Init
-#define MD5Update stub_host_MD5Update
-#define MD5Final stub_host_MD5Final
-#define uart_div_modify stub_host_uart_div_modify
-#define ets_delay_us stub_host_ets_delay_us
-#define software_reset stub_host_software_reset
+#if defined(STUB_HOST)
+#define STUB_ROM_NAME(n) stub_host_##n
+#elif defined(STUB_QEMU_ROM)
+/* The QEMU build's test versions; rom_vectors.S jumps to them. */
+#define STUB_ROM_NAME(n) fake_##n
+#endif
+#ifdef STUB_ROM_NAME
+#define SPIRead STUB_ROM_NAME(SPIRead)
+#define SPIWrite STUB_ROM_NAME(SPIWrite)
+#define SPIEraseSector STUB_ROM_NAME(SPIEraseSector)
+#define SPIEraseBlock STUB_ROM_NAME(SPIEraseBlock)
+#define SPIEraseChip STUB_ROM_NAME(SPIEraseChip)
+#define SPIUnlock STUB_ROM_NAME(SPIUnlock)
+#define SPIParamCfg STUB_ROM_NAME(SPIParamCfg)
+#define MD5Init STUB_ROM_NAME(MD5Init)
+#define MD5Update STUB_ROM_NAME(MD5Update)
+#define MD5Final STUB_ROM_NAME(MD5Final)
+#define uart_div_modify STUB_ROM_NAME(uart_div_modify)
+#define ets_delay_us STUB_ROM_NAME(ets_delay_us)
+#define software_reset STUB_ROM_NAME(software_reset)
+#define ets_isr_attach STUB_ROM_NAME(ets_isr_attach)
+#define ets_isr_mask STUB_ROM_NAME(ets_isr_mask)
+#define ets_isr_unmask STUB_ROM_NAME(ets_isr_unmask)
+#define ets_set_user_start STUB_ROM_NAME(ets_set_user_start)
+#define ets_get_cpu_frequency STUB_ROM_NAME(ets_get_cpu_frequency)
+#define SelectSpiFunction STUB_ROM_NAME(SelectSpiFunction)
+#define spi_flash_attach STUB_ROM_NAME(spi_flash_attach)
 #endif
 
 /* The context MD5Init/MD5Update/MD5Final (0x40009818/34/0x40009900)
@@ -57,5 +71,14 @@ void MD5Final(uint8_t digest[16], struct rom_md5_ctx *ctx);
 void uart_div_modify(uint32_t uart_no, uint32_t div);
 void ets_delay_us(uint32_t us);
 void software_reset(void);
+
+/* Used by the lx106 hardware layers only (esp8266.c, qemu/hw.c). */
+void ets_isr_attach(int irq, void (*fn)(void *), void *arg);
+void ets_isr_mask(uint32_t mask);
+void ets_isr_unmask(uint32_t mask);
+void ets_set_user_start(void (*fn)(void));
+uint32_t ets_get_cpu_frequency(void);
+void SelectSpiFunction(void);
+void spi_flash_attach(void);
 
 #endif
