@@ -6,46 +6,72 @@
 #define SLIP_ESC_END 0xDC
 #define SLIP_ESC_ESC 0xDD
 
-void stub_rx_init(struct stub_rx *rx, uint8_t *a, uint8_t *b, uint32_t cap)
+void stub_rx_init(struct stub_rx *rx, uint8_t *big0, uint8_t *big1,
+                  uint32_t big_cap)
 {
-    rx->buf[0] = a;
-    rx->buf[1] = b;
-    rx->cap = cap;
-    rx->len[0] = rx->len[1] = 0;
-    rx->state[0] = rx->state[1] = RX_FREE;
-    rx->fill = 0;
-    rx->last = 1;
-    rx->take = 0;
-    rx->escape = rx->bad = rx->in_frame = 0;
-    rx->n = 0;
-    rx->dropped = 0;
+    uint8_t *z = (uint8_t *)rx;
+    for (uint32_t i = 0; i < sizeof *rx; i++)
+        z[i] = 0;
+    rx->buf[0] = big0;
+    rx->buf[1] = big1;
+    rx->cap[0] = rx->cap[1] = big_cap;
+    for (int i = 0; i < RX_SMALL; i++) {
+        rx->buf[RX_BIG + i] = (uint8_t *)rx->small[i];
+        rx->cap[RX_BIG + i] = RX_SMALL_CAP;
+    }
+    rx->fill = RX_NONE;
 }
 
-/* A frame boundary: pick the buffer for the frame that may follow.  Frames
-   must reach the main loop in order, so only the buffer after the last
-   one filled will do. */
-static void next_buffer(struct stub_rx *rx)
+static uint8_t take_free(struct stub_rx *rx, int from, int to)
 {
-    uint8_t want = (uint8_t)(rx->last ^ 1);
-    rx->fill = rx->state[want] == RX_FREE ? want : RX_NONE;
+    for (int i = from; i < to; i++) {
+        if (rx->state[i] == RX_FREE) {
+            rx->state[i] = RX_FILLING;
+            return (uint8_t)i;
+        }
+    }
+    return RX_NONE;
+}
+
+/* A frame outgrew its small slot: continue it in a big buffer. */
+static void grow(struct stub_rx *rx)
+{
+    uint8_t big = take_free(rx, 0, RX_BIG);
+    uint8_t old = rx->fill;
+    if (big != RX_NONE) {
+        for (uint32_t i = 0; i < rx->n; i++)
+            rx->buf[big][i] = rx->buf[old][i];
+    }
+    rx->state[old] = RX_FREE;
+    rx->fill = big;
+}
+
+static void end_frame(struct stub_rx *rx)
+{
+    uint8_t f = rx->fill;
+    if (!rx->in_frame || rx->n == 0)
+        return; /* between frames: nothing to end */
+    if (f == RX_NONE || rx->bad || rx->escape) {
+        if (f != RX_NONE)
+            rx->state[f] = RX_FREE;
+        rx->dropped++;
+    } else {
+        rx->len[f] = rx->n;
+        rx->state[f] = RX_QUEUED;
+        rx->queue[rx->tail % RX_QUEUE] = f;
+        rx->tail++;
+    }
+    rx->fill = RX_NONE;
 }
 
 void stub_rx_byte(struct stub_rx *rx, uint8_t c)
 {
     if (c == SLIP_END) {
-        if (rx->in_frame && rx->n) {
-            if (rx->fill == RX_NONE || rx->bad || rx->escape) {
-                rx->dropped++;
-            } else {
-                rx->len[rx->fill] = rx->n;
-                rx->state[rx->fill] = RX_READY;
-                rx->last = rx->fill;
-            }
-        }
+        end_frame(rx);
+        /* 0xC0 both ends a frame and may start the next. */
         rx->in_frame = 1;
         rx->n = 0;
         rx->bad = rx->escape = 0;
-        next_buffer(rx);
         return;
     }
     if (!rx->in_frame)
@@ -62,30 +88,47 @@ void stub_rx_byte(struct stub_rx *rx, uint8_t c)
         rx->escape = 1;
         return;
     }
-    if (rx->n < rx->cap) {
-        if (rx->fill != RX_NONE && !rx->bad)
-            rx->buf[rx->fill][rx->n] = c;
-        rx->n++;
-    } else {
-        rx->bad = 1;
+    if (rx->bad)
+        return;
+    if (rx->n == 0 && rx->fill == RX_NONE) {
+        rx->fill = take_free(rx, RX_BIG, RX_SLOTS);
+        if (rx->fill == RX_NONE)
+            rx->fill = take_free(rx, 0, RX_BIG);
+        if (rx->fill == RX_NONE) {
+            rx->bad = 1; /* no room: the whole frame goes */
+            return;
+        }
     }
+    if (rx->n == rx->cap[rx->fill]) {
+        if (rx->fill >= RX_BIG)
+            grow(rx);
+        if (rx->fill == RX_NONE || rx->n == rx->cap[rx->fill]) {
+            rx->bad = 1;
+            return;
+        }
+    }
+    rx->buf[rx->fill][rx->n++] = c;
 }
 
 const uint8_t *stub_rx_frame(struct stub_rx *rx, uint32_t *len)
 {
-    uint8_t t = rx->take;
-    if (rx->state[t] != RX_READY)
+    if (rx->head == rx->tail)
         return 0;
-    rx->state[t] = RX_BUSY;
-    *len = rx->len[t];
-    return rx->buf[t];
+    uint8_t f = rx->queue[rx->head % RX_QUEUE];
+    if (rx->state[f] != RX_QUEUED && rx->state[f] != RX_BUSY)
+        return 0;
+    rx->state[f] = RX_BUSY;
+    *len = rx->len[f];
+    return rx->buf[f];
 }
 
 void stub_rx_release(struct stub_rx *rx)
 {
-    uint8_t t = rx->take;
-    if (rx->state[t] != RX_BUSY)
+    if (rx->head == rx->tail)
         return;
-    rx->take = (uint8_t)(t ^ 1);
-    rx->state[t] = RX_FREE;
+    uint8_t f = rx->queue[rx->head % RX_QUEUE];
+    if (rx->state[f] != RX_BUSY)
+        return;
+    rx->head++;
+    rx->state[f] = RX_FREE;
 }

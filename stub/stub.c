@@ -38,8 +38,12 @@ void stub_poll(struct stub *s)
         if (s->reading && len == 4) {
             stub_read_ack(s, f, len);
         } else {
-            /* Anything but an acknowledgement ends a READ_FLASH: the host
-               gave up on it and is talking again. */
+            /* Anything but an acknowledgement ends a READ_FLASH: either
+               all of it was acknowledged and the host went on without
+               waiting for the MD5 frame (which still goes first), or the
+               host gave up on it. */
+            if (s->reading && s->rd_acked == s->rd_len)
+                stub_read_pump(s);
             s->reading = 0;
             stub_dispatch(s, f, len);
         }

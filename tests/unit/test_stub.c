@@ -167,6 +167,10 @@ static int cmd(uint8_t op, const uint8_t *body, size_t n, struct reply *r)
     return r->status == 1 ? r->error : -2;
 }
 
+static void read_req(uint32_t addr, uint32_t len, uint32_t block,
+                     uint32_t window_frames);
+static void ack(uint32_t total);
+
 static void start(uint32_t flash_len, uint32_t clkdiv)
 {
     fake_reset(flash_len, clkdiv);
@@ -577,26 +581,62 @@ TEST(next_packet_arrives_while_flash_is_busy)
     free(img);
 }
 
-TEST(a_third_frame_is_dropped_while_both_buffers_are_taken)
+TEST(small_frames_queue_behind_big_ones)
 {
     start(MIB, 694);
     next_frame(&(struct reply){0});
-    uint8_t sync[36] = {7, 7, 0x12, 0x20};
-    memset(sync + 4, 0x55, 32);
-    uint8_t f[44];
-    size_t n = make_request(f, STUB_SYNC, sync, 36, 0);
-    feed_frame(f, n);        /* buffer A */
+    uint8_t big[300], small[10];
+    memset(big, 0x11, sizeof big);
+    memset(small, 0x22, sizeof small);
     uint32_t len;
-    const uint8_t *a = stub_rx_frame(&S.rx, &len); /* main loop holds A */
-    CHECK(a != NULL);
-    feed_frame(f, n);        /* buffer B */
-    feed_frame(f, n);        /* nowhere to go */
+    feed_frame(big, 300);
+    const uint8_t *f = stub_rx_frame(&S.rx, &len); /* being written */
+    CHECK(f != NULL && len == 300);
+    feed_frame(big, 299);   /* the other big buffer */
+    feed_frame(small, 10);  /* small slots still take frames */
+    feed_frame(small, 9);
+    feed_frame(big, 298);   /* no big buffer left: dropped whole */
+    feed_frame(small, 8);
     CHECK_EQ(S.rx.dropped, 1);
     stub_rx_release(&S.rx);
-    feed_frame(f, n);        /* A is free again */
-    CHECK_EQ(S.rx.dropped, 1);
+    static const uint32_t order[] = {299, 10, 9, 8};
+    for (unsigned i = 0; i < 4; i++) {
+        f = stub_rx_frame(&S.rx, &len);
+        CHECK(f != NULL);
+        CHECK_EQ(len, order[i]);
+        stub_rx_release(&S.rx);
+    }
+    CHECK(stub_rx_frame(&S.rx, &len) == NULL);
+}
+
+TEST(acks_and_the_next_command_back_to_back)
+{
+    /* A host acknowledges the last READ_FLASH frames and sends its next
+       command without waiting for the MD5 frame: all must get through. */
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    read_req(0, 8192, 4096, 2);
     run();
-    CHECK_EQ(pending_frames(), 2 * STUB_SYNC_REPLIES);
+    struct reply r;
+    CHECK(next_reply(&r) && r.status == 0);
+    CHECK(next_frame(&r) && r.raw_len == 4096);
+    CHECK(next_frame(&r) && r.raw_len == 4096);
+    ack(4096);
+    ack(8192);
+    uint8_t b[4];
+    put_le32(b, 0x60000014u);
+    send_cmd(STUB_READ_REG, b, 4, 0);
+    uint8_t sync[36] = {7, 7, 0x12, 0x20};
+    memset(sync + 4, 0x55, 32);
+    send_cmd(STUB_SYNC, sync, 36, 0);
+    send_cmd(STUB_READ_REG, b, 4, 0);
+    CHECK_EQ(S.rx.dropped, 0);
+    run();
+    CHECK(next_frame(&r) && r.raw_len == 16); /* the MD5 frame */
+    CHECK(next_reply(&r) && r.op == STUB_READ_REG && r.value == 694);
+    for (unsigned i = 0; i < STUB_SYNC_REPLIES; i++)
+        CHECK(next_reply(&r) && r.op == STUB_SYNC);
+    CHECK(next_reply(&r) && r.op == STUB_READ_REG);
 }
 
 TEST(data_validation_codes)
@@ -1543,7 +1583,8 @@ int main(void)
     RUN(each_sector_is_erased_right_before_its_first_write);
     RUN(data_is_acknowledged_before_it_is_written);
     RUN(next_packet_arrives_while_flash_is_busy);
-    RUN(a_third_frame_is_dropped_while_both_buffers_are_taken);
+    RUN(small_frames_queue_behind_big_ones);
+    RUN(acks_and_the_next_command_back_to_back);
     RUN(data_validation_codes);
     RUN(errors_after_the_ack_are_deferred);
     RUN(end_checks_the_byte_count);
