@@ -121,7 +121,7 @@ FUZZ_STUB_OBJ = $(STUB_HOST_SRC:%.c=build/fuzz/stubobj/%.o)
 build/fuzz/stubobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
-build/fuzz/fuzz_stub_%: fuzz/fuzz_stub_%.c $(FUZZ_OBJ) $(FUZZ_STUB_OBJ)
+$(filter build/fuzz/fuzz_stub_%,$(FUZZERS)): build/fuzz/%: fuzz/%.c $(FUZZ_OBJ) $(FUZZ_STUB_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_STUB_OBJ) $(FUZZ_OBJ) $(LDLIBS)
 

@@ -9,9 +9,9 @@
  * than 20 bits, and the buffer is only topped up while it holds 24 bits or
  * fewer, so it never overflows.
  *
- * Codes are decoded one bit at a time from the canonical code counts: on
- * the lx106 that is fast enough for any serial rate and needs no lookup
- * tables, which keeps the stub small.
+ * Literal/length codes of up to 9 bits (nearly all of them) are decoded
+ * with one 512-entry table lookup; longer ones, distance codes and the
+ * code length code one bit at a time from the canonical code counts.
  */
 #include "inflate.h"
 
@@ -161,6 +161,33 @@ static int build(struct inflate_code *c, const uint8_t *lens, uint32_t n,
     return 0;
 }
 
+/* The table for literal/length codes of up to INFLATE_FAST_BITS bits:
+   each code (sent most significant bit first, so reversed in the bit
+   buffer) fills every entry whose low bits it is. */
+static void build_fast(struct inflater *z, const uint8_t *lens, uint32_t n)
+{
+    uint32_t next[16];
+    for (uint32_t i = 0; i < (1u << INFLATE_FAST_BITS); i++)
+        z->lit_fast[i] = 0;
+    /* First code of each length (RFC 1951 3.2.2, step 2). */
+    next[1] = 0;
+    for (uint32_t l = 2; l < 16; l++)
+        next[l] = (next[l - 1] + z->lit.count[l - 1]) << 1;
+    for (uint32_t s = 0; s < n; s++) {
+        uint32_t l = lens[s];
+        if (l == 0)
+            continue;
+        uint32_t c = next[l]++;
+        if (l > INFLATE_FAST_BITS)
+            continue;
+        uint32_t rev = 0;
+        for (uint32_t b = 0; b < l; b++)
+            rev |= ((c >> b) & 1u) << (l - 1 - b);
+        for (uint32_t k = rev; k < (1u << INFLATE_FAST_BITS); k += 1u << l)
+            z->lit_fast[k] = (uint16_t)(s << 4 | l);
+    }
+}
+
 static void adler_update(struct inflater *z, const uint8_t *p, uint32_t n)
 {
     uint32_t a = z->adler_a, b = z->adler_b;
@@ -223,6 +250,7 @@ static void fixed_codes(struct inflater *z)
        that may not appear (286, 287, 30, 31) are refused when decoded. */
     build(&z->lit, z->lens, 288, CODE_LITLEN);
     build(&z->dist, z->lens + 288, 32, CODE_DIST);
+    build_fast(z, z->lens, 288);
 }
 
 static int zlib_header_ok(uint32_t cmf, uint32_t flg)
@@ -347,12 +375,21 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
                 build(&z->lit, z->lens, z->nlen, CODE_LITLEN) ||
                 build(&z->dist, z->lens + z->nlen, z->ndist, CODE_DIST))
                 return INFLATE_E_DATA;
+            build_fast(z, z->lens, z->nlen);
             z->state = ST_CODES;
             break;
         case ST_CODES:
             for (;;) {
                 fill(z, r);
-                sym = peek_symbol(z, &z->lit, &len);
+                uint32_t fast = z->bitcnt >= INFLATE_FAST_BITS
+                                    ? z->lit_fast[z->bitbuf & ((1u << INFLATE_FAST_BITS) - 1)]
+                                    : 0;
+                if (fast) {
+                    sym = (int)(fast >> 4);
+                    len = fast & 15;
+                } else {
+                    sym = peek_symbol(z, &z->lit, &len);
+                }
                 if (sym == -1)
                     return INFLATE_MORE;
                 if (sym < 0 || sym > 285)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #define INFLATE_WINDOW 32768u
+#define INFLATE_FAST_BITS 9 /* literal/length codes this short decode by table */
 
 enum inflate_mode {
     INFLATE_ZLIB = 0, /* RFC 1950 header and Adler-32 trailer required */
@@ -60,6 +61,8 @@ struct inflater {
     int status;          /* sticky once the stream ended or failed */
     struct inflate_code lit, dist;
     uint16_t lit_sym[288];
+    /* Next 9 bits -> symbol << 4 | code length, 0 when the code is longer. */
+    uint16_t lit_fast[1u << INFLATE_FAST_BITS];
     uint16_t dist_sym_tab[32];
     uint8_t lens[288 + 32];
 };

@@ -31,8 +31,9 @@ void *fake_memset(void *dst, int c, size_t n)
     return dst;
 }
 
-/* Shift-and-subtract; division by zero gives all ones, as no caller
-   divides by zero. */
+/* Shift-and-subtract.  Division by zero returns all ones instead of
+   trapping: the stub never divides by zero, and a test build that did
+   should show a wrong result, not hang in an exception vector. */
 static uint32_t udivmod(uint32_t a, uint32_t b, uint32_t *rem)
 {
     uint32_t q = 0, r = 0;
