@@ -54,7 +54,15 @@ ROMSIM_OBJ = $(ROMSIM_SRC:tests/tools/romsim/%.c=$(BUILD)/tests/romsim/%.o)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS  = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all test check fuzz fuzz-build bench install clean
+# The flasher stub's protocol core (stub/) also builds for the host, on a
+# fake chip (stub/host/), for its unit test and fuzz harnesses.
+STUB_CORE_SRC = stub/baud.c stub/cmd.c stub/flash.c stub/inflate.c \
+                stub/read.c stub/rx.c stub/stub.c stub/write.c
+STUB_HOST_SRC = $(STUB_CORE_SRC) stub/host/fake.c stub/qemu/rom_md5.c
+STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
+STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
+
+.PHONY: all test check fuzz fuzz-build bench install clean stub-image
 all: $(LIB) $(ESP01) $(TESTS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
@@ -80,6 +88,15 @@ $(BUILD)/tests/romsim/%.o: tests/tools/romsim/%.c
 $(BUILD)/tests/tools/romsim: $(ROMSIM_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ROMSIM_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/stubhost/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STUB_HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/unit/test_stub.o: ALL_CFLAGS += $(STUB_HOST_CFLAGS)
+$(BUILD)/tests/test_stub: $(BUILD)/tests/unit/test_stub.o $(STUB_HOST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STUB_HOST_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -110,6 +127,14 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/%: fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+# Harnesses of the stub (fuzz_stub_*) link its core on the fake chip too.
+FUZZ_STUB_OBJ = $(STUB_HOST_SRC:%.c=build/fuzz/stubobj/%.o)
+build/fuzz/stubobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+$(filter build/fuzz/fuzz_stub_%,$(FUZZERS)): build/fuzz/%: fuzz/%.c $(FUZZ_OBJ) $(FUZZ_STUB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) $(STUB_HOST_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_STUB_OBJ) $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
@@ -117,6 +142,45 @@ fuzz: fuzz-build
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
+
+# ---- the flasher stub on the lx106 (docs/stub.md) --------------------
+# The real image (make stub-image -> src/stub_image.c, committed, so that
+# building esp01 needs no cross compiler) and the QEMU build the tests run
+# (built by `make` whenever the cross compiler is there).
+XCC ?= xtensa-lx106-elf-gcc
+HAVE_XCC := $(shell command -v $(XCC) 2>/dev/null)
+XFLAGS = -std=gnu11 -Os -g -ffreestanding -nostdlib -mlongcalls \
+         -ffunction-sections -fdata-sections -fno-tree-loop-distribute-patterns \
+         $(WARN) -Istub -MMD -MP
+XLDFLAGS = -nostdlib -Wl,--gc-sections -Lstub -Lstub/qemu
+STUB_X_SRC = $(STUB_CORE_SRC) stub/ccount.c stub/entry.S
+STUB_CHIP_OBJ = $(patsubst %,$(BUILD)/stub/lx106/%.o,$(basename $(STUB_X_SRC) stub/esp8266.c))
+STUB_QEMU_OBJ = $(patsubst %,$(BUILD)/stub/lx106/%.o,$(basename $(STUB_X_SRC) stub/qemu/hw.c \
+                stub/qemu/rom_fake.c stub/qemu/rom_libc.c stub/qemu/rom_md5.c stub/qemu/rom_vectors.S))
+STUB_VERSION := $(shell sed -n 's/^\#define STUB_VERSION "\(.*\)"/\1/p' stub/stub.h)
+STUB_IMAGE_OUT ?= src/stub_image.c
+
+$(BUILD)/stub/lx106/stub/qemu/rom_%.o: stub/qemu/rom_%.c
+	@mkdir -p $(dir $@)
+	$(XCC) $(XFLAGS) -DSTUB_QEMU_ROM -c $< -o $@
+$(BUILD)/stub/lx106/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(XCC) $(XFLAGS) -c $< -o $@
+$(BUILD)/stub/lx106/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(XCC) $(XFLAGS) -c $< -o $@
+$(BUILD)/stub/stub-esp8266.elf: $(STUB_CHIP_OBJ) stub/esp8266.ld stub/sections.ld stub/rom.ld
+	$(XCC) $(XFLAGS) $(XLDFLAGS) -Wl,-T,esp8266.ld -o $@ $(STUB_CHIP_OBJ) -lgcc
+$(BUILD)/stub/stub-qemu.elf: $(STUB_QEMU_OBJ) stub/qemu/qemu.ld stub/sections.ld stub/rom.ld
+	$(XCC) $(XFLAGS) $(XLDFLAGS) -Wl,-T,qemu.ld -o $@ $(STUB_QEMU_OBJ) -lgcc
+$(BUILD)/stub/elf2c: stub/elf2c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+stub-image: $(BUILD)/stub/stub-esp8266.elf $(BUILD)/stub/elf2c
+	$(BUILD)/stub/elf2c $< "$(STUB_VERSION)" $(STUB_IMAGE_OUT)
+ifneq ($(HAVE_XCC),)
+all: $(BUILD)/stub/stub-qemu.elf
+endif
 
 bench: all $(BENCHES)
 	BUILD=$(BUILD) SHARED=$(SHARED) bench/run.sh

@@ -2,14 +2,16 @@
 # Install what building and testing esp01 needs on a Debian machine:
 # the compiler and libraries, the real peers the tests talk to (mtools and
 # dosfstools for FAT, QEMU + micro:bit MicroPython, node + npm packages from
-# the lockfile), and clang's libFuzzer runtime.  Safe to run again.
+# the lockfile), clang's libFuzzer runtime, and the lx106 cross compiler and
+# QEMU that build and run the flasher stub (docs/stub.md).  Safe to run again.
 set -eu
 cd "$(dirname "$0")/.."
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs="build-essential clang libclang-rt-14-dev zlib1g-dev libmd-dev
       mtools dosfstools qemu-system-arm firmware-microbit-micropython
-      socat valgrind hyperfine time bc"
+      socat valgrind hyperfine time bc
+      gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc"
 # A machine may carry its own Node.js build with npm inside it; Debian's npm
 # package conflicts with that, so only ask Debian for node when it is absent.
 command -v node >/dev/null || pkgs="$pkgs nodejs"

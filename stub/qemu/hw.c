@@ -1,0 +1,125 @@
+/*
+ * qemu/hw.c - the stub's hardware layer in the QEMU build, in place of
+ * esp8266.c: the UART is QEMU's semihosting console (fd 0 in, fd 1 out).
+ *
+ * Received bytes reach the protocol core the way the chip's UART interrupt
+ * delivers them: uart_pump() is attached with ets_isr_attach() like the
+ * chip's handler, and the fake ROM calls it all the time it is "busy" with
+ * the flash; the idle loop calls it too.  Semihosting reads never block, so
+ * the idle loop spins while bytes keep coming and, after a quiet spell,
+ * sleeps 1 ms at a time (WAITI on the CCOMPARE0 timer) so that an idle
+ * QEMU does not burn a host CPU.
+ */
+#include "hw.h"
+#include "semihost.h"
+#include "stub.h"
+
+#define ETS_UART_INUM 5
+#define QUIET_BEFORE_SLEEP_MS 20u
+#define SLEEP_MS 1u
+#define TIMER0_INTERRUPT 6 /* CCOMPARE0 on QEMU's lx106 */
+
+void stub_main(void);
+
+static struct stub S;
+static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t window[INFLATE_WINDOW / 4];
+static uint32_t last_byte_cc;
+
+static void uart_pump(void *arg)
+{
+    (void)arg;
+    uint8_t buf[64];
+    int32_t n;
+    while ((n = semi_read(0, buf, sizeof buf)) > 0) {
+        for (int32_t i = 0; i < n; i++)
+            stub_rx_byte(&S.rx, buf[i]);
+        last_byte_cc = qemu_ccount();
+    }
+}
+
+void hw_uart_write(const uint8_t *p, uint32_t n)
+{
+    while (n) {
+        int32_t k = semi_write(1, p, n);
+        if (k <= 0)
+            continue;
+        p += k;
+        n -= (uint32_t)k;
+    }
+}
+
+void hw_uart_drain(void)
+{
+    /* Semihosting writes reach the socket before they return. */
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    uint32_t ps, enable = 1u << TIMER0_INTERRUPT;
+    /* Masked until WAITI lowers the level: a timer that fires before the
+       WAITI must wake it, not be taken (and switched off) just before. */
+    __asm__ volatile("rsil %0, 1" : "=r"(ps));
+    uint32_t wake = qemu_ccount() + ms * 1000u * QEMU_CPU_MHZ;
+    /* Writing CCOMPARE0 also clears a timer interrupt left pending. */
+    __asm__ volatile("wsr %0, ccompare0\n\tisync" : : "r"(wake));
+    __asm__ volatile("wsr %0, intenable\n\trsync" : : "r"(enable));
+    __asm__ volatile("waiti 0" : : : "memory");
+    (void)ps;
+}
+
+void hw_idle(void)
+{
+    uart_pump(0);
+    if (qemu_ccount() - last_byte_cc > QUIET_BEFORE_SLEEP_MS * 1000u * QEMU_CPU_MHZ)
+        sleep_ms(SLEEP_MS);
+}
+
+/* QEMU's sim machine maps RAM only (docs/stub.md); anything else would
+   be a bus error, where the chip has registers. */
+static int mapped(uint32_t a)
+{
+    return (a >= 0x3FF40000u && a < 0x40300000u) ||
+           (a >= 0x50000000u && a < 0x54000000u) ||
+           (a >= 0x60000000u && a < 0x68000000u);
+}
+
+/* The eFuse words the ROM simulator (tests/tools/romsim) reports too, so
+   that hosts reading the MAC see one chip. */
+static const uint32_t efuse[4] = {0xA6000000u, 0x0000C3B2u, 0, 0x005CCF7Fu};
+
+uint32_t hw_reg_read(uint32_t addr)
+{
+    if (addr >= 0x3FF00050u && addr <= 0x3FF0005Cu)
+        return efuse[(addr - 0x3FF00050u) / 4];
+    return mapped(addr) ? *(volatile uint32_t *)addr : 0;
+}
+
+void hw_reg_write(uint32_t addr, uint32_t value)
+{
+    if (mapped(addr))
+        *(volatile uint32_t *)addr = value;
+}
+
+void stub_main(void)
+{
+    extern uint32_t _bss_start, _bss_end;
+    for (uint32_t *p = &_bss_start; p < &_bss_end; p++)
+        *p = 0;
+    ets_set_user_start(0);
+    SelectSpiFunction();
+    spi_flash_attach();
+    last_byte_cc = qemu_ccount();
+    ets_isr_attach(ETS_UART_INUM, uart_pump, 0);
+    ets_isr_unmask(1u << ETS_UART_INUM);
+
+    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    while (!S.run_user)
+        stub_poll(&S);
+
+    ets_isr_mask(1u << ETS_UART_INUM);
+    if (S.div != S.div0) {
+        hw_uart_drain();
+        uart_div_modify(0, S.div0);
+    }
+}
