@@ -36,6 +36,7 @@
 
 static struct {
     uint8_t *mem;
+    char path[4096];
     uint32_t size;           /* the real chip */
     uint32_t jedec;
     bool mapped;
@@ -68,6 +69,15 @@ int flash_open(const struct flash_opts *o)
     F.timing = o->timing;
     F.rom_default_size = o->rom_chip_size;
     if (o->path) {
+        if (!realpath(o->path, F.path)) {
+            int fd0 = open(o->path, O_RDWR | O_CREAT, 0644);
+            if (fd0 >= 0)
+                close(fd0);
+            if (!realpath(o->path, F.path)) {
+                perror(o->path);
+                return -1;
+            }
+        }
         int fd = open(o->path, O_RDWR | O_CREAT, 0644);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
@@ -113,6 +123,7 @@ void flash_close(void)
 }
 
 uint32_t flash_size(void) { return F.size; }
+const char *flash_path(void) { return F.path[0] ? F.path : NULL; }
 uint8_t *flash_bytes(void) { return F.mem; }
 
 void flash_param_reset(void)

@@ -81,6 +81,10 @@ void logf_(const char *fmt, ...)
 {
     if (!S.log)
         return;
+    static double t0;
+    if (t0 == 0)
+        t0 = now_s();
+    fprintf(S.log, "%9.3f ", now_s() - t0);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(S.log, fmt, ap);
@@ -91,7 +95,7 @@ void logf_(const char *fmt, ...)
 
 /* ---- the line ------------------------------------------------------------ */
 
-static uint32_t host_baud_now(void)
+uint32_t host_baud_now(void)
 {
     struct termios tio;
     if (tcgetattr(S.slave, &tio) < 0)
@@ -117,6 +121,8 @@ static uint32_t line_baud(void)
 
 static bool rates_mismatch(void)
 {
+    if (S.max_baud && (S.host_baud > S.max_baud || S.chip_baud > S.max_baud))
+        return true;
     if (!S.chip_baud || !S.host_baud)
         return false;
     double r = (double)S.host_baud / S.chip_baud;
@@ -277,7 +283,10 @@ static int usage(void)
           "  [--boot-text] [--garbage] [--power-on-after MS]\n"
           "  [--seed N] [--drop P] [--corrupt P] [--stall P] [--stall-ms N]\n"
           "  [--reset P] [--stats FILE] [--log FILE]\n"
-          "  [--stub --qemu PATH --stub-elf PATH]\n", stderr);
+          "  [--stub --qemu PATH --stub-elf PATH] [--refuse-upload]\n"
+          "  [--hang-reset-after MS (uploaded code hangs, then a reset)]\n"
+          "  [--max-baud N (faster bytes arrive as garbage both ways)]\n",
+          stderr);
     return 2;
 }
 
@@ -334,6 +343,9 @@ int main(int argc, char **argv)
         else if (ARG("--reset")) S.p_reset = parse_ppm(v);
         else if (ARG("--stats")) S.stats_path = v;
         else if (strcmp(a, "--stub") == 0) S.stub_mode = true;
+        else if (strcmp(a, "--refuse-upload") == 0) S.refuse_mem = true;
+        else if (ARG("--hang-reset-after")) S.hang_reset_ms = (uint32_t)strtoul(v, NULL, 0);
+        else if (ARG("--max-baud")) S.max_baud = (uint32_t)strtoul(v, NULL, 0);
         else if (ARG("--qemu")) S.qemu = v;
         else if (ARG("--stub-elf")) S.stub_elf = v;
         else if (ARG("--log")) {
@@ -397,6 +409,10 @@ int main(int argc, char **argv)
             S.powered = true;
             rom_boot_message(1, 7, 1);
             text_out("waiting for host\r\n");
+        }
+        if (S.hang_since > 0 && now_s() - S.hang_since >= S.hang_reset_ms / 1000.0) {
+            S.hang_since = 0;
+            rom_reset("the hung chip was reset");
         }
         struct pollfd pfd = {S.master, POLLIN, 0};
         int r = poll(&pfd, 1, 50);

@@ -381,6 +381,11 @@ void rom_handle(uint8_t *f, size_t n)
         return;
     }
     case 0x05: /* R7 */
+        if (S.refuse_mem) {
+            logf_("MEM_BEGIN refused (--refuse-upload)");
+            send_reply(1, 0x05);
+            return;
+        }
         if (len != 16 || esp01_le32(d + 8) > MAX_BLOCK) {
             send_reply(1, 0x05);
             return;
@@ -424,7 +429,10 @@ void rom_handle(uint8_t *f, size_t n)
             S.running = true;
             logf_("MEM_END: jumping to 0x%08x", S.mem_entry);
             char why[160];
-            if (S.stub_mode && stub_matches_upload(why, sizeof why))
+            if (S.hang_reset_ms) {
+                logf_("MEM_END: the uploaded code hangs (--hang-reset-after)");
+                S.hang_since = now_s();
+            } else if (S.stub_mode && stub_matches_upload(why, sizeof why))
                 stub_run();
             else
                 logf_("RAM code is not our stub (%s): nothing answers now",

@@ -72,6 +72,10 @@ struct sim {
     /* stub mode */
     const char *qemu, *stub_elf;
     bool stub_mode;
+    bool refuse_mem;         /* MEM_BEGIN refused: no upload possible */
+    uint32_t hang_reset_ms;  /* uploaded code hangs; reset after this */
+    uint32_t max_baud;       /* the adapter and line carry no more */
+    double hang_since;       /* when the uploaded code hung (0: not) */
     /* stats */
     uint64_t rx_bytes, tx_bytes, frames, data_bytes, erased_sectors,
         erased_blocks, flash_begins, faults_drop, faults_corrupt,
@@ -90,6 +94,7 @@ uint64_t rnd(void);
 bool chance(uint32_t ppm);
 void line_write(const uint8_t *p, size_t n);
 void text_out(const char *s);
+uint32_t host_baud_now(void);
 
 /* rom.c */
 void rom_reset(const char *why);
@@ -109,6 +114,7 @@ struct flash_opts {
 int flash_open(const struct flash_opts *o);
 void flash_close(void);
 uint32_t flash_size(void);
+const char *flash_path(void);  /* absolute; NULL when not kept in a file */
 uint8_t *flash_bytes(void);
 /* The ROM's SpiFlashChip parameters (SPIParamCfg); see flash.c. */
 void flash_param_reset(void);
