@@ -320,6 +320,7 @@ int esp01_rom_connect(esp01_rom *rom, const esp01_rom_connect_opts *opts,
                 rom->flash_attached = false;
                 /* The ROM echoes the SYNC word; a flasher stub answers 0. */
                 rom->stub_running = value == 0;
+                rom->connect_baud = rom->port->baud ? rom->port->baud : 115200;
                 return 0;
             }
             int a, b;

@@ -109,7 +109,8 @@ typedef enum esp01_rom_phase {
     ESP01_ROM_PHASE_ERASE = 0, /* a FLASH_BEGIN is erasing */
     ESP01_ROM_PHASE_WRITE = 1, /* a block was written */
     ESP01_ROM_PHASE_RETRY = 2, /* a block or sector is being sent again */
-    ESP01_ROM_PHASE_VERIFY = 3 /* reading back one word per sector */
+    ESP01_ROM_PHASE_VERIFY = 3, /* reading back (words, or MD5 sums) */
+    ESP01_ROM_PHASE_READ = 4    /* a flash read arrived */
 } esp01_rom_phase;
 
 typedef struct esp01_rom_progress {
@@ -146,6 +147,10 @@ typedef struct esp01_rom {
     uint32_t block_size;      /* ROM FLASH_DATA block size; 0 until chosen */
     uint8_t last_error;       /* error byte of the last refused command */
     uint32_t resyncs;         /* re-syncs after doubt: the chip may have reset */
+    uint32_t connect_baud;    /* the rate the connection was made at */
+    /* Set by the caller (e.g. from a signal handler) to stop a long job
+     * between blocks with ESP01_E_INTERRUPTED; NULL: never. */
+    volatile int *cancel;
     uint64_t wire_tx;         /* bytes written to the port */
     uint64_t wire_rx;         /* bytes read from the port */
     esp01_rom_progress_fn progress;

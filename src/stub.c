@@ -1,0 +1,855 @@
+/* The flasher stub client; see include/esp01/stub.h and docs/stub.md. */
+#include "esp01/stub.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "bytes.h"
+#include "esp01/hash.h"
+#include "rom_internal.h"
+#include "stub_image.h"
+
+#define SECTOR ESP01_ROM_SECTOR
+#define DATA_HDR 16
+#define MEM_BLOCK 0x1800u          /* the ROM's MEM_BEGIN block size limit */
+#define CMD_TIMEOUT_MS 3000u
+#define OHAI_TIMEOUT_MS 2000u
+/* How long the stub waits for a valid frame after a baud change before it
+ * goes back to the previous rate (docs/stub.md). */
+#define STUB_REVERT_MS 1000u
+#define CONFIRM_MS 200u
+/* Per MiB of flash touched: esptool's ERASE_WRITE_TIMEOUT_PER_MB,
+ * ERASE_REGION_TIMEOUT_PER_MB and MD5_TIMEOUT_PER_MB. */
+#define WRITE_MS_PER_MIB 40000u
+#define ERASE_MS_PER_MIB 30000u
+#define MD5_MS_PER_MIB 8000u
+#define CHIP_ERASE_MS 120000u
+#define RUN_ATTEMPTS 3
+#define READ_CHUNK 0x10000u
+
+static uint32_t per_mib(uint64_t bytes, uint32_t ms_per_mib)
+{
+    return CMD_TIMEOUT_MS + (uint32_t)(bytes * ms_per_mib / (1024u * 1024u));
+}
+
+const char *esp01_stub_version(void)
+{
+    return esp01_stub_esp8266.version;
+}
+
+const char *esp01_stub_error_text(uint8_t code)
+{
+    switch (code) {
+    case ESP01_STUB_ERR_BAD_LEN: return "bad length";
+    case ESP01_STUB_ERR_CHECKSUM: return "bad checksum";
+    case ESP01_STUB_ERR_BLOCK_SIZE: return "bad block size";
+    case ESP01_STUB_ERR_INVALID: return "invalid command";
+    case ESP01_STUB_ERR_SPI: return "SPI flash operation failed";
+    case ESP01_STUB_ERR_UNLOCK: return "flash unlock failed";
+    case ESP01_STUB_ERR_NOT_FLASHING: return "not in flash mode";
+    case ESP01_STUB_ERR_INFLATE: return "inflate error";
+    case ESP01_STUB_ERR_TOO_LITTLE: return "not enough data";
+    case ESP01_STUB_ERR_TOO_MUCH: return "too much data";
+    default: return "unknown error";
+    }
+}
+
+static bool cancelled(const esp01_rom *rom)
+{
+    return rom->cancel && *rom->cancel;
+}
+
+/* A stub command; a refusal becomes ESP01_E_DEVICE naming the code. */
+static int stub_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
+                      size_t len, uint32_t chk, uint32_t timeout_ms,
+                      esp01_rom_response *resp, esp01_err *err)
+{
+    esp01_rom_response local;
+    if (!resp)
+        resp = &local;
+    int rc = esp01_romi_command(rom, op, data, len, chk, timeout_ms, resp,
+                                err);
+    if (rc < 0)
+        return rc;
+    if (resp->status != 0) {
+        rom->last_error = resp->error;
+        return esp01_fail(err, ESP01_E_DEVICE,
+                          "the flasher stub refused command 0x%02x: error "
+                          "0x%02x (%s)", op, resp->error,
+                          esp01_stub_error_text(resp->error));
+    }
+    return 0;
+}
+
+static void report(esp01_rom *rom, esp01_rom_progress *p,
+                   esp01_rom_phase phase, uint32_t offset)
+{
+    p->phase = phase;
+    p->offset = offset;
+    if (rom->progress)
+        rom->progress(rom->progress_ctx, p);
+}
+
+/* ---- uploading --------------------------------------------------------- */
+
+/* One segment through MEM_BEGIN/MEM_DATA.  The ROM advances its sequence
+ * number before it checks a MEM_DATA checksum (MemPacketSendReqMsgProc),
+ * so a refused block goes again under the next number. */
+static int upload_segment(esp01_rom *rom, const esp01_stub_segment *seg,
+                          esp01_err *err)
+{
+    uint32_t blocks = (seg->len + MEM_BLOCK - 1) / MEM_BLOCK;
+    uint8_t *pkt = malloc(DATA_HDR + MEM_BLOCK);
+    if (!pkt)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    int rc = ESP01_E_PROTOCOL;
+    for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
+        uint8_t begin[16];
+        esp01_put_le32(begin, seg->len);
+        esp01_put_le32(begin + 4, blocks);
+        esp01_put_le32(begin + 8, MEM_BLOCK);
+        esp01_put_le32(begin + 12, seg->addr);
+        rc = esp01_romi_check(rom, ESP01_ROM_MEM_BEGIN, begin, 16, 0,
+                              CMD_TIMEOUT_MS, NULL, err);
+        uint32_t seq = 0;
+        for (uint32_t b = 0; rc == 0 && b < blocks; b++) {
+            uint32_t off = b * MEM_BLOCK;
+            uint32_t n = seg->len - off < MEM_BLOCK ? seg->len - off
+                                                    : MEM_BLOCK;
+            esp01_put_le32(pkt, n);
+            esp01_put_le32(pkt + 8, 0);
+            esp01_put_le32(pkt + 12, 0);
+            memcpy(pkt + DATA_HDR, seg->data + off, n);
+            uint32_t chk = esp01_romi_checksum(seg->data + off, n);
+            for (int resend = 0;; resend++) {
+                esp01_put_le32(pkt + 4, seq);
+                esp01_rom_response r;
+                rc = esp01_romi_command(rom, ESP01_ROM_MEM_DATA, pkt,
+                                        DATA_HDR + n, chk,
+                                        ESP01_ROMI_BLOCK_TIMEOUT_MS, &r, err);
+                if (rc == 0 && r.status == 0) {
+                    seq++;
+                    break;
+                }
+                if (rc == 0 && r.error == ESP01_ROM_ERR_CHECKSUM &&
+                    resend < 3) {
+                    seq++;
+                    continue;
+                }
+                if (rc == 0)
+                    rc = esp01_fail(err, ESP01_E_DEVICE, "the ROM loader "
+                                    "refused the stub upload at 0x%08x: "
+                                    "error 0x%02x", seg->addr + off,
+                                    r.error);
+                break;
+            }
+        }
+        if (rc == 0)
+            break;
+        esp01_romi_recover(rom);
+    }
+    free(pkt);
+    return rc;
+}
+
+int esp01_stub_start(esp01_rom *rom, bool *started, esp01_err *err)
+{
+    if (started)
+        *started = false;
+    if (rom->stub_running)
+        return 0;
+    const esp01_stub_image *img = &esp01_stub_esp8266;
+    for (size_t i = 0; i < img->nseg; i++) {
+        int rc = upload_segment(rom, &img->seg[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    /* MEM_END's flag is inverted in the ROM: 0 jumps to the entry. */
+    uint8_t end[8];
+    esp01_put_le32(end, 0);
+    esp01_put_le32(end + 4, img->entry);
+    int rc = esp01_romi_send(rom, ESP01_ROM_MEM_END, end, 8, 0, NULL, err);
+    if (rc < 0)
+        return rc;
+    if (started)
+        *started = true;
+    uint64_t deadline = esp01_deadline_in(OHAI_TIMEOUT_MS);
+    for (;;) {
+        esp01_err e;
+        int n = esp01_romi_read_frame(rom, deadline, &e);
+        if (n < 0)
+            return esp01_fail(err, n == ESP01_E_TIMEOUT ? ESP01_E_TIMEOUT : n,
+                              "the flasher stub did not greet within %u ms "
+                              "after the upload", OHAI_TIMEOUT_MS);
+        if (n == 4 && memcmp(rom->frame, "OHAI", 4) == 0)
+            break;
+        esp01_rom_response r;
+        if (esp01_rom_parse_response(rom->frame, (size_t)n, &r, NULL) == 0 &&
+            r.op == ESP01_ROM_MEM_END && r.status != 0) {
+            if (started)
+                *started = false;
+            return esp01_fail(err, ESP01_E_DEVICE, "the ROM loader refused "
+                              "to start the stub: error 0x%02x", r.error);
+        }
+    }
+    rom->stub_running = true;
+    rom->flash_attached = false;
+    return 0;
+}
+
+/* ---- baud rate ---------------------------------------------------------- */
+
+/* A SYNC answered by the stub (value 0) at the port's current rate. */
+static bool stub_answers(esp01_rom *rom, int tries)
+{
+    for (int i = 0; i < tries; i++) {
+        esp01_romi_discard(rom);
+        uint8_t pkt[36];
+        pkt[0] = 0x07, pkt[1] = 0x07, pkt[2] = 0x12, pkt[3] = 0x20;
+        memset(pkt + 4, 0x55, 32);
+        esp01_rom_response r;
+        if (esp01_romi_command(rom, ESP01_ROM_SYNC, pkt, sizeof pkt, 0,
+                               CONFIRM_MS, &r, NULL) == 0 &&
+            r.status == 0 && r.value == 0) {
+            esp01_romi_discard(rom);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int port_baud(esp01_rom *rom, uint32_t baud, esp01_err *err)
+{
+    return rom->port->ops->set_baud(rom->port, baud, err);
+}
+
+int esp01_stub_set_baud(esp01_rom *rom, uint32_t baud, uint32_t *got,
+                        esp01_err *err)
+{
+    static const uint32_t ladder[] = {3000000, 2000000, 1500000, 1000000,
+                                      921600, 460800, 230400, 115200};
+    uint32_t cur = rom->port->baud ? rom->port->baud : 115200;
+    if (got)
+        *got = cur;
+    if (!rom->stub_running)
+        return esp01_fail(err, ESP01_E_UNSUPPORTED, "the ROM loader cannot "
+                          "change its baud rate; the stub can");
+    uint32_t cand = baud;
+    for (;;) {
+        if (cand == cur)
+            return 0;
+        uint8_t pkt[8];
+        esp01_put_le32(pkt, cand);
+        esp01_put_le32(pkt + 4, cur);
+        esp01_err e;
+        int rc = ESP01_E_TIMEOUT;
+        for (int attempt = 0; attempt < RUN_ATTEMPTS && rc < 0; attempt++) {
+            rc = stub_check(rom, ESP01_STUB_CHANGE_BAUDRATE, pkt, 8, 0,
+                            CMD_TIMEOUT_MS, NULL, &e);
+            if (rc < 0) {
+                /* A lost reply may mean it did switch: it comes back to
+                 * this rate by itself when nothing valid arrives. */
+                esp01_sleep_ms(STUB_REVERT_MS + 200);
+                stub_answers(rom, 3);
+            }
+        }
+        if (rc < 0)
+            return esp01_fail(err, rc, "changing to %u baud failed: %s", cand,
+                              e.msg);
+        /* The stub answers at the old rate, waits for its FIFO to empty
+         * and switches; give it that time before following. */
+        if (rom->port->ops->drain)
+            rom->port->ops->drain(rom->port, esp01_deadline_in(500), NULL);
+        esp01_sleep_ms(50);
+        uint64_t switched = esp01_now_ms();
+        if ((rc = port_baud(rom, cand, &e)) == 0 && stub_answers(rom, 2)) {
+            if (got)
+                *got = cand;
+            return 0;
+        }
+        /* Silence at the new rate: go back and let the stub go back too
+         * (it does when no valid frame arrives after a change). */
+        if (port_baud(rom, cur, &e) < 0)
+            return esp01_fail(err, ESP01_E_IO, "%s", e.msg);
+        uint64_t until = switched + STUB_REVERT_MS + 200;
+        uint64_t now = esp01_now_ms();
+        if (until > now)
+            esp01_sleep_ms((uint32_t)(until - now));
+        if (!stub_answers(rom, 3))
+            return esp01_fail(err, ESP01_E_TIMEOUT, "the flasher stub "
+                              "answers neither at %u nor at %u baud", cand,
+                              cur);
+        uint32_t next = 0;
+        for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++)
+            if (ladder[i] < cand && ladder[i] > cur) {
+                next = ladder[i];
+                break;
+            }
+        if (!next)
+            return 0; /* stays at `cur`; *got says so */
+        cand = next;
+    }
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct zblock {
+    uint32_t len;
+    uint32_t upto; /* input bytes consumed once this block is complete */
+};
+
+/*
+ * Compress `n` bytes into 16 KiB blocks, remembering for each block how
+ * much input it covers: the stub inflates and writes a block while the
+ * next one travels, so the time a reply may take follows the previous
+ * block's uncompressed size.
+ */
+static int compress_blocks(const uint8_t *in, size_t n, uint8_t **out,
+                           size_t *out_len, struct zblock **blocks,
+                           size_t *nblocks, esp01_err *err)
+{
+    size_t cap = compressBound((uLong)n) + ESP01_STUB_BLOCK;
+    size_t bcap = cap / ESP01_STUB_BLOCK + 2;
+    uint8_t *buf = malloc(cap);
+    struct zblock *bl = calloc(bcap, sizeof *bl);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (!buf || !bl || deflateInit(&z, 9) != Z_OK) {
+        free(buf);
+        free(bl);
+        return esp01_fail(err, ESP01_E_NOMEM, "cannot start compressing");
+    }
+    size_t nb = 0, pos = 0;
+    z.next_in = (Bytef *)in;
+    int zr = Z_OK;
+    while (zr != Z_STREAM_END) {
+        z.next_out = buf + pos;
+        z.avail_out = ESP01_STUB_BLOCK;
+        /* Feed a little at a time so a block's input span is known. */
+        while (z.avail_out > 0 && zr != Z_STREAM_END) {
+            size_t consumed = (size_t)(z.next_in - in);
+            size_t left = n - consumed;
+            z.avail_in = (uInt)(left < 4096 ? left : 4096);
+            zr = deflate(&z, left <= 4096 ? Z_FINISH : Z_NO_FLUSH);
+            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+                deflateEnd(&z);
+                free(buf);
+                free(bl);
+                return esp01_fail(err, ESP01_E_FORMAT, "compressing failed");
+            }
+        }
+        uint32_t got = ESP01_STUB_BLOCK - z.avail_out;
+        if (got == 0)
+            break;
+        if (nb == bcap) {
+            deflateEnd(&z);
+            free(buf);
+            free(bl);
+            return esp01_fail(err, ESP01_E_LIMIT, "compressed data too large");
+        }
+        bl[nb].len = got;
+        bl[nb].upto = (uint32_t)(z.next_in - in);
+        pos += got;
+        nb++;
+    }
+    deflateEnd(&z);
+    *out = buf;
+    *out_len = pos;
+    *blocks = bl;
+    *nblocks = nb;
+    return 0;
+}
+
+/* One FLASH_DEFL_BEGIN/DATA/END of `n` bytes at `addr`. */
+static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
+                      size_t n, esp01_rom_progress *prog, uint32_t base,
+                      uint64_t *wire, esp01_err *err)
+{
+    uint8_t *z = NULL;
+    size_t zlen = 0, nb = 0;
+    struct zblock *bl = NULL;
+    int rc = compress_blocks(in, n, &z, &zlen, &bl, &nb, err);
+    if (rc < 0)
+        return rc;
+    uint8_t *pkt = malloc(DATA_HDR + ESP01_STUB_BLOCK);
+    if (!pkt) {
+        free(z);
+        free(bl);
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    }
+    uint8_t begin[16];
+    esp01_put_le32(begin, (uint32_t)n);
+    esp01_put_le32(begin + 4, (uint32_t)nb);
+    esp01_put_le32(begin + 8, ESP01_STUB_BLOCK);
+    esp01_put_le32(begin + 12, addr);
+    esp01_err e;
+    rc = stub_check(rom, ESP01_STUB_FLASH_DEFL_BEGIN, begin, 16, 0,
+                    CMD_TIMEOUT_MS, NULL, &e);
+    size_t zpos = 0;
+    uint32_t seq = 0, prev_span = 0, prev_upto = 0;
+    for (size_t b = 0; rc == 0 && b < nb; b++) {
+        if (cancelled(rom)) {
+            rc = esp01_fail(&e, ESP01_E_INTERRUPTED, "interrupted");
+            break;
+        }
+        esp01_put_le32(pkt, bl[b].len);
+        esp01_put_le32(pkt + 4, seq);
+        esp01_put_le32(pkt + 8, 0);
+        esp01_put_le32(pkt + 12, 0);
+        memcpy(pkt + DATA_HDR, z + zpos, bl[b].len);
+        uint32_t chk = esp01_romi_checksum(z + zpos, bl[b].len);
+        /* The reply waits while the stub finishes the block before. */
+        uint32_t timeout = per_mib(prev_span, WRITE_MS_PER_MIB);
+        for (int resend = 0;; resend++) {
+            esp01_rom_response r;
+            rc = esp01_romi_command(rom, ESP01_STUB_FLASH_DEFL_DATA, pkt,
+                                    DATA_HDR + bl[b].len, chk, timeout, &r,
+                                    &e);
+            if (rc == 0 && r.status == 0)
+                break;
+            /* A block refused for its checksum was not taken: again. */
+            if (rc == 0 && r.error == ESP01_STUB_ERR_CHECKSUM && resend < 3)
+                continue;
+            if (rc == 0) {
+                rom->last_error = r.error;
+                rc = esp01_fail(&e, ESP01_E_DEVICE, "the flasher stub "
+                                "refused the data: error 0x%02x (%s)",
+                                r.error, esp01_stub_error_text(r.error));
+            }
+            break;
+        }
+        if (rc < 0)
+            break;
+        seq++;
+        zpos += bl[b].len;
+        *wire += bl[b].len;
+        prev_span = bl[b].upto - prev_upto;
+        prev_upto = bl[b].upto;
+        prog->done = base + bl[b].upto;
+        prog->payload_done += bl[b].len;
+        report(rom, prog, ESP01_ROM_PHASE_WRITE, addr + bl[b].upto);
+    }
+    if (rc == 0) {
+        uint8_t end[4];
+        esp01_put_le32(end, 1); /* stay in the stub */
+        rc = stub_check(rom, ESP01_STUB_FLASH_DEFL_END, end, 4, 0,
+                        per_mib(prev_span, WRITE_MS_PER_MIB), NULL, &e);
+    }
+    free(pkt);
+    free(z);
+    free(bl);
+    if (rc < 0)
+        return esp01_fail(err, rc, "writing flash at 0x%06x failed: %s",
+                          addr, e.msg);
+    return 0;
+}
+
+/* Asking for an MD5 changes nothing on the chip: any doubt asks again. */
+int esp01_stub_md5(esp01_rom *rom, uint32_t addr, uint32_t size,
+                   uint8_t out[16], esp01_err *err)
+{
+    uint8_t pkt[16];
+    esp01_put_le32(pkt, addr);
+    esp01_put_le32(pkt + 4, size);
+    esp01_put_le32(pkt + 8, 0);
+    esp01_put_le32(pkt + 12, 0);
+    esp01_err e;
+    int rc = ESP01_E_TIMEOUT;
+    for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
+        if (attempt)
+            esp01_romi_recover(rom);
+        esp01_rom_response r;
+        rc = stub_check(rom, ESP01_STUB_SPI_FLASH_MD5, pkt, 16, 0,
+                        per_mib(size, MD5_MS_PER_MIB), &r, &e);
+        if (rc == 0 && r.data_len != 16)
+            rc = esp01_fail(&e, ESP01_E_PROTOCOL, "the stub's MD5 reply has "
+                            "%zu bytes, not 16", r.data_len);
+        if (rc == 0) {
+            memcpy(out, r.data, 16);
+            return 0;
+        }
+    }
+    return esp01_fail(err, rc, "the MD5 of flash at 0x%06x could not be "
+                      "computed: %s", addr, e.msg);
+}
+
+int esp01_stub_erase_region(esp01_rom *rom, uint32_t addr, uint32_t size,
+                            esp01_err *err)
+{
+    if (addr % SECTOR || size % SECTOR || size == 0)
+        return esp01_fail(err, ESP01_E_INVAL, "erase region 0x%x+0x%x is "
+                          "not whole 4096-byte sectors", addr, size);
+    uint8_t pkt[8];
+    esp01_put_le32(pkt, addr);
+    esp01_put_le32(pkt + 4, size);
+    return stub_check(rom, ESP01_STUB_ERASE_REGION, pkt, 8, 0,
+                      per_mib(size, ERASE_MS_PER_MIB), NULL, err);
+}
+
+int esp01_stub_erase_flash(esp01_rom *rom, esp01_err *err)
+{
+    return stub_check(rom, ESP01_STUB_ERASE_FLASH, NULL, 0, 0, CHIP_ERASE_MS,
+                      NULL, err);
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0xFF)
+            return false;
+    return true;
+}
+
+static bool bit(const uint8_t *map, uint32_t i)
+{
+    return map[i / 8] & (1u << (i % 8));
+}
+
+static void set_bit(uint8_t *map, uint32_t i)
+{
+    map[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* Does the chip's MD5 of [addr, addr + n) match `img`? 1, 0 or < 0. */
+static int md5_same(esp01_rom *rom, uint32_t addr, const uint8_t *img,
+                    uint32_t n, esp01_err *err)
+{
+    uint8_t want[16], got[16];
+    esp01_md5(img, n, want);
+    int rc = esp01_stub_md5(rom, addr, n, got, err);
+    return rc < 0 ? rc : memcmp(want, got, 16) == 0;
+}
+
+/* esp01_stub_diff over an image already padded to `nsec` sectors. */
+static int diff_padded(esp01_rom *rom, uint32_t offset, const uint8_t *img,
+                       uint32_t nsec, uint8_t *differs, uint32_t *ndiff,
+                       esp01_err *err)
+{
+    memset(differs, 0, (nsec + 7) / 8);
+    *ndiff = 0;
+    /* 64 KiB blocks of flash addresses, then the sectors inside those that
+     * differ.  (One MD5 of everything first would read the flash once more
+     * whenever anything changed, which is when this runs.) */
+    for (uint32_t s = 0; s < nsec;) {
+        if (cancelled(rom))
+            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+        uint32_t abs = offset / SECTOR + s;
+        uint32_t e = s + (16 - abs % 16);
+        if (e > nsec)
+            e = nsec;
+        int rc = e - s > 1 ? md5_same(rom, (abs) * SECTOR, img + (size_t)s * SECTOR,
+                                      (e - s) * SECTOR, err)
+                           : 0;
+        if (rc < 0)
+            return rc;
+        for (uint32_t k = s; rc == 0 && k < e; k++) {
+            int one = e - s > 1 ? md5_same(rom, (offset / SECTOR + k) * SECTOR,
+                                           img + (size_t)k * SECTOR, SECTOR,
+                                           err)
+                                : 0;
+            if (one < 0)
+                return one;
+            if (!one) {
+                set_bit(differs, k);
+                (*ndiff)++;
+            }
+        }
+        s = e;
+    }
+    return 0;
+}
+
+/* The image padded with 0xFF to whole sectors. */
+static uint8_t *padded_copy(const uint8_t *data, size_t len, uint32_t *nsec)
+{
+    *nsec = (uint32_t)((len + SECTOR - 1) / SECTOR);
+    size_t plen = (size_t)*nsec * SECTOR;
+    uint8_t *img = malloc(plen);
+    if (img) {
+        memcpy(img, data, len);
+        memset(img + len, 0xFF, plen - len);
+    }
+    return img;
+}
+
+int esp01_stub_diff(esp01_rom *rom, uint32_t offset, const uint8_t *data,
+                    size_t len, uint8_t *differs, uint32_t *ndiff,
+                    esp01_err *err)
+{
+    uint32_t nsec, count = 0;
+    if (offset % SECTOR || len == 0 || len > 0x1000000u ||
+        offset > 0x1000000u - len)
+        return esp01_fail(err, ESP01_E_INVAL, "0x%x + %zu bytes is not a "
+                          "flash region", offset, len);
+    uint8_t *img = padded_copy(data, len, &nsec);
+    if (!img)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    int rc = diff_padded(rom, offset, img, nsec, differs, &count, err);
+    free(img);
+    if (ndiff)
+        *ndiff = count;
+    return rc;
+}
+
+/*
+ * Write the sectors marked in `todo`: runs of them, split into blank
+ * stretches (erased) and data stretches (one zlib stream each).  A run
+ * that fails on the wire is tried again from its start.
+ */
+static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
+                        uint32_t nsec, const uint8_t *todo,
+                        esp01_rom_progress *prog,
+                        esp01_stub_write_stats *stats, esp01_err *err)
+{
+    for (uint32_t s = 0; s < nsec;) {
+        if (!bit(todo, s)) {
+            s++;
+            continue;
+        }
+        bool blank = all_ff(img + (size_t)s * SECTOR, SECTOR);
+        uint32_t e = s;
+        while (e < nsec && bit(todo, e) &&
+               all_ff(img + (size_t)e * SECTOR, SECTOR) == blank)
+            e++;
+        uint32_t addr = offset + s * SECTOR, n = (e - s) * SECTOR;
+        int rc = 0;
+        esp01_err e1;
+        for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
+            if (cancelled(rom))
+                return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted at "
+                                  "0x%06x", addr);
+            if (blank) {
+                report(rom, prog, ESP01_ROM_PHASE_ERASE, addr);
+                rc = esp01_stub_erase_region(rom, addr, n, &e1);
+                if (rc < 0)
+                    esp01_fail(&e1, rc, "erasing flash at 0x%06x failed: %s",
+                               addr, e1.msg);
+            } else {
+                rc = defl_write(rom, addr, img + (size_t)s * SECTOR, n, prog,
+                                prog->done, &stats->compressed, &e1);
+            }
+            if (rc == 0 || rc == ESP01_E_INTERRUPTED)
+                break;
+            /* Once more from the start of the run, on a clean line. */
+            esp01_romi_recover(rom);
+        }
+        if (rc < 0)
+            return esp01_fail(err, rc, "%s", e1.msg);
+        if (blank)
+            stats->blank_sectors += e - s;
+        else {
+            stats->data_sectors += e - s;
+            stats->runs++;
+        }
+        prog->done += n;
+        s = e;
+    }
+    return 0;
+}
+
+int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
+                           const uint8_t *data, size_t len,
+                           const esp01_stub_write_opts *opts,
+                           esp01_stub_write_stats *stats, esp01_err *err)
+{
+    esp01_stub_write_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (offset % SECTOR)
+        return esp01_fail(err, ESP01_E_INVAL,
+                          "flash offset 0x%x is not a multiple of 4096",
+                          offset);
+    if (len == 0)
+        return esp01_fail(err, ESP01_E_INVAL, "nothing to write");
+    if (len > 0x1000000u || offset > 0x1000000u - len ||
+        (rom->flash_size && offset + len > rom->flash_size))
+        return esp01_fail(err, ESP01_E_NOSPACE, "0x%x + %zu bytes is past "
+                          "the end of the flash", offset, len);
+    if (!rom->stub_running)
+        return esp01_fail(err, ESP01_E_INVAL, "the flasher stub is not "
+                          "running");
+    /* The stub erases whole sectors: the MD5s cover the padded image. */
+    uint32_t nsec;
+    uint8_t *img = padded_copy(data, len, &nsec);
+    uint8_t *todo = calloc((nsec + 7) / 8, 1);
+    if (!img || !todo) {
+        free(img);
+        free(todo);
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    }
+    stats->sectors = nsec;
+    esp01_rom_progress prog;
+    memset(&prog, 0, sizeof prog);
+    int rc = 0;
+    if (opts && opts->full) {
+        memset(todo, 0xFF, (nsec + 7) / 8);
+        stats->differing = nsec;
+    } else {
+        report(rom, &prog, ESP01_ROM_PHASE_VERIFY, offset);
+        rc = diff_padded(rom, offset, img, nsec, todo, &stats->differing,
+                         err);
+    }
+    for (uint32_t s = 0; s < nsec; s++)
+        if (bit(todo, s)) {
+            prog.total += SECTOR;
+            if (!all_ff(img + (size_t)s * SECTOR, SECTOR))
+                prog.payload_total += SECTOR;
+        }
+    for (int round = 0; rc == 0; round++) {
+        prog.done = 0;
+        if ((rc = write_marked(rom, offset, img, nsec, todo, &prog, stats,
+                               err)) < 0)
+            break;
+        /* The final check covers the whole image, written or not: one
+         * MD5, and only when it differs, which sectors. */
+        report(rom, &prog, ESP01_ROM_PHASE_VERIFY, offset);
+        uint32_t bad = 0;
+        int same = md5_same(rom, offset, img, nsec * SECTOR, err);
+        if (same != 0) {
+            rc = same < 0 ? same : 0;
+            break;
+        }
+        if ((rc = diff_padded(rom, offset, img, nsec, todo, &bad, err)) < 0 ||
+            bad == 0)
+            break;
+        if (round == 1) {
+            uint32_t first = 0;
+            while (!bit(todo, first))
+                first++;
+            rc = esp01_fail(err, ESP01_E_CHECKSUM, "flash at 0x%06x does not "
+                            "hold the image after writing (%u sector%s "
+                            "differ%s)", offset + first * SECTOR, bad,
+                            bad == 1 ? "" : "s", bad == 1 ? "s" : "");
+            break;
+        }
+        stats->rewritten += bad;
+    }
+    free(img);
+    free(todo);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* One READ_FLASH of up to READ_CHUNK bytes. */
+static int read_chunk(esp01_rom *rom, uint32_t addr, uint32_t size,
+                      uint8_t *out, esp01_rom_progress *prog, uint32_t base,
+                      esp01_err *err)
+{
+    uint8_t pkt[16];
+    esp01_put_le32(pkt, addr);
+    esp01_put_le32(pkt + 4, size);
+    esp01_put_le32(pkt + 8, ESP01_STUB_READ_BLOCK);
+    esp01_put_le32(pkt + 12, ESP01_STUB_READ_IN_FLIGHT);
+    int rc = stub_check(rom, ESP01_STUB_READ_FLASH, pkt, 16, 0, CMD_TIMEOUT_MS,
+                        NULL, err);
+    if (rc < 0)
+        return rc;
+    uint32_t total = 0;
+    while (total < size) {
+        if (cancelled(rom))
+            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted at "
+                              "0x%06x", addr + total);
+        int n = esp01_romi_read_frame(rom, esp01_deadline_in(CMD_TIMEOUT_MS),
+                                      err);
+        if (n < 0)
+            return esp01_fail(err, n, "no flash data from the stub after "
+                              "0x%06x", addr + total);
+        uint32_t want = size - total < ESP01_STUB_READ_BLOCK
+                            ? size - total
+                            : ESP01_STUB_READ_BLOCK;
+        if ((uint32_t)n != want)
+            return esp01_fail(err, ESP01_E_PROTOCOL, "the stub sent %d bytes "
+                              "of flash at 0x%06x, not %u", n, addr + total,
+                              want);
+        memcpy(out + total, rom->frame, (size_t)n);
+        total += (uint32_t)n;
+        uint8_t ack[4];
+        esp01_put_le32(ack, total);
+        size_t enc_len = esp01_slip_encode(ack, 4, rom->wire,
+                                           sizeof rom->wire);
+        if ((rc = esp01_port_write(rom->port, rom->wire, enc_len,
+                                   esp01_deadline_in(CMD_TIMEOUT_MS), err)) < 0)
+            return rc;
+        rom->wire_tx += enc_len;
+        prog->done = base + total;
+        prog->payload_done = base + total;
+        report(rom, prog, ESP01_ROM_PHASE_READ, addr + total);
+    }
+    int n = esp01_romi_read_frame(rom, esp01_deadline_in(CMD_TIMEOUT_MS), err);
+    if (n < 0)
+        return esp01_fail(err, n, "no MD5 from the stub after reading "
+                          "0x%06x", addr);
+    uint8_t mine[16];
+    esp01_md5(out, size, mine);
+    if (n != 16 || memcmp(rom->frame, mine, 16) != 0)
+        return esp01_fail(err, ESP01_E_CHECKSUM, "flash read at 0x%06x "
+                          "arrived damaged (MD5 differs)", addr);
+    return 0;
+}
+
+int esp01_stub_read_flash(esp01_rom *rom, uint32_t addr, uint32_t size,
+                          uint8_t *out, esp01_err *err)
+{
+    if (!rom->stub_running)
+        return esp01_fail(err, ESP01_E_INVAL, "the flasher stub is not "
+                          "running");
+    if ((uint64_t)addr + size > 0x1000000u ||
+        (rom->flash_size && (uint64_t)addr + size > rom->flash_size))
+        return esp01_fail(err, ESP01_E_NOSPACE, "0x%x + %u bytes is past the "
+                          "end of the flash", addr, size);
+    esp01_rom_progress prog;
+    memset(&prog, 0, sizeof prog);
+    prog.total = prog.payload_total = size;
+    for (uint32_t done = 0; done < size;) {
+        uint32_t n = size - done < READ_CHUNK ? size - done : READ_CHUNK;
+        int rc = ESP01_E_PROTOCOL;
+        esp01_err e;
+        for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
+            if (cancelled(rom))
+                return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted at "
+                                  "0x%06x", addr + done);
+            rc = read_chunk(rom, addr + done, n, out + done, &prog, done, &e);
+            if (rc == 0)
+                break;
+            if (rc == ESP01_E_INTERRUPTED)
+                return esp01_fail(err, rc, "%s", e.msg);
+            report(rom, &prog, ESP01_ROM_PHASE_RETRY, addr + done);
+            /* Let a stub still sending the chunk run out of acks. */
+            esp01_sleep_ms(STUB_REVERT_MS);
+            esp01_romi_recover(rom);
+        }
+        if (rc < 0)
+            return esp01_fail(err, rc, "reading flash at 0x%06x failed: %s",
+                              addr + done, e.msg);
+        done += n;
+    }
+    return 0;
+}
+
+int esp01_stub_finish(esp01_rom *rom, esp01_rom_after after, esp01_err *err)
+{
+    switch (after) {
+    case ESP01_ROM_AFTER_NO_RESET: {
+        /* Leave it where a new connection looks for it. */
+        uint32_t home = rom->connect_baud ? rom->connect_baud : 115200;
+        if (rom->port->baud != home)
+            return esp01_stub_set_baud(rom, home, NULL, err);
+        return 0;
+    }
+    case ESP01_ROM_AFTER_HARD_RESET:
+        return esp01_rom_finish(rom, after, err);
+    case ESP01_ROM_AFTER_RUN: {
+        int rc = esp01_romi_send(rom, ESP01_STUB_RUN_USER_CODE, NULL, 0, 0,
+                                 NULL, err);
+        if (rc == 0 && rom->port->ops->drain)
+            rom->port->ops->drain(rom->port, esp01_deadline_in(500), NULL);
+        rom->stub_running = false;
+        return rc;
+    }
+    }
+    return esp01_fail(err, ESP01_E_INVAL, "unknown after-action %d",
+                      (int)after);
+}
