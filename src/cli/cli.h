@@ -96,6 +96,8 @@ int cmd_info(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_tree(int argc, char **argv);

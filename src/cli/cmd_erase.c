@@ -1,7 +1,8 @@
-/* esp01 erase: erase the whole flash chip or one region, in ROM mode. */
+/* esp01 erase: erase the whole flash chip or one region (stub or ROM). */
 #include <stdio.h>
 #include <string.h>
 
+#include "esp01/stub.h"
 #include "romcli.h"
 
 static void usage(FILE *out)
@@ -10,7 +11,9 @@ static void usage(FILE *out)
             "usage: esp01 erase [--region OFFSET SIZE] [options]\n\n"
             "Erase the whole flash chip (its size is read from the chip), or\n"
             "only OFFSET..OFFSET+SIZE (both multiples of 4096, e.g. 0x99000\n"
-            "0x63000 or 612K 396K).\n\n"
+            "0x63000 or 612K 396K).  The flasher stub erases exactly that\n"
+            "(ERASE_FLASH, ERASE_REGION); with --no-stub the ROM loader does,\n"
+            "and a single sector can only go with a neighbour, which is named.\n\n"
             "options:\n%s", romcli_options_help);
 }
 
@@ -64,6 +67,10 @@ int cmd_erase(int argc, char **argv)
         return cli_error("region 0x%llx+0x%llx is past the end of the %s flash",
                          (unsigned long long)off, (unsigned long long)size, s);
     }
+    if ((rc = romcli_stub(&o, "erase", false)) != EXIT_OK) {
+        romcli_close(&o);
+        return rc;
+    }
     fprintf(stderr, "Erasing 0x%06llx..0x%06llx (%llu KiB)...\n",
             (unsigned long long)off, (unsigned long long)(off + size),
             (unsigned long long)(size / 1024));
@@ -71,16 +78,21 @@ int cmd_erase(int argc, char **argv)
     esp01_err_clear(&err);
     uint32_t extra = ESP01_ROM_NO_COLLATERAL;
     uint64_t t0 = esp01_now_ms();
-    rc = esp01_rom_erase(&o.rom, (uint32_t)off, (uint32_t)size, &extra, &err);
+    if (o.use_stub)
+        rc = region ? esp01_stub_erase_region(&o.rom, (uint32_t)off,
+                                              (uint32_t)size, &err)
+                    : esp01_stub_erase_flash(&o.rom, &err);
+    else
+        rc = esp01_rom_erase(&o.rom, (uint32_t)off, (uint32_t)size, &extra,
+                             &err);
     if (rc < 0) {
         int code = cli_lib_error(rc, &err);
         romcli_close(&o);
         return code;
     }
     if (extra != ESP01_ROM_NO_COLLATERAL)
-        cli_warn("the ROM loader cannot erase an odd number of sectors inside "
-                 "one 64 KiB block exactly: sector 0x%06x was erased too",
-                 extra);
+        cli_warn("the ROM loader cannot erase a single sector alone: sector "
+                 "0x%06x was erased too", extra);
     printf("Erased %llu KiB at 0x%06llx in %.1f s\n",
            (unsigned long long)(size / 1024), (unsigned long long)off,
            (double)(esp01_now_ms() - t0) / 1000.0);

@@ -1,5 +1,6 @@
 /*
- * esp01 flash: write an image through the ROM loader, with the header
+ * esp01 flash: write an image through the flasher stub (or the ROM
+ * loader with --no-stub), with the header
  * matched to the chip that is really there.
  */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "esp01/hostdir.h"
 #include "esp01/image.h"
 #include "esp01/layout.h"
+#include "esp01/stub.h"
 #include "romcli.h"
 
 static void usage(FILE *out)
@@ -20,17 +22,24 @@ static void usage(FILE *out)
             "usage: esp01 flash IMAGE.bin [--offset N] [--flash-size SIZE]\n"
             "                   [--flash-mode MODE] [--flash-freq FREQ] [options]\n"
             "       esp01 flash PROJECT_DIR --firmware FW.bin [options]\n\n"
-            "Write IMAGE.bin to the flash chip through the ROM loader.  The flash\n"
-            "size is read from the chip first.  For a firmware image written at\n"
-            "0x0, header bytes 2-3 are set to match: flash size from the chip\n"
-            "(or --flash-size), mode dout (or --flash-mode), frequency kept (or\n"
+            "Write IMAGE.bin to the flash chip.  The flash size is read from\n"
+            "the chip first.  For a firmware image written at 0x0, header\n"
+            "bytes 2-3 are set to match: flash size from the chip (or\n"
+            "--flash-size), mode dout (or --flash-mode), frequency kept (or\n"
             "--flash-freq).  An image larger than the chip, or a MicroPython\n"
-            "build that cannot run on it, is refused.  Sectors that are all\n"
-            "0xFF are erased but not sent, and every sector is read back\n"
-            "(one word each) before the write counts as done.\n\n"
+            "build that cannot run on it, is refused.\n\n"
+            "By default esp01 uploads its own flasher stub, moves to --baud,\n"
+            "asks the chip for MD5 sums of the image's regions and writes only\n"
+            "the sectors that differ: each run of data sectors compressed,\n"
+            "blank sectors erased, not sent.  The MD5 of the whole image is\n"
+            "checked on the chip afterwards.  If the stub does not start, esp01 says so and uses\n"
+            "the ROM loader, as --no-stub does: 115200 baud, uncompressed, one\n"
+            "word of every sector read back.\n\n"
             "With a project folder, the image is built first (as 'esp01 build'\n"
             "would) for the chip that is connected, then written.\n\n"
             "  --firmware FW.bin  stock MicroPython firmware (project folders)\n"
+            "  --full             write every sector, even those the chip's MD5\n"
+            "                     says already hold the image\n"
             "  --offset N         flash address (multiple of 4096; default 0)\n"
             "  --flash-size SIZE  header size: 512K, 1M, 2M, 4M, 8M, 16M\n"
             "  --flash-mode MODE  dout (default), dio, qout, qio\n"
@@ -43,7 +52,7 @@ int cmd_flash(int argc, char **argv)
     struct romcli o;
     romcli_init(&o);
     const char *path = NULL, *firmware = NULL;
-    bool offset_given = false;
+    bool offset_given = false, full = false;
     uint64_t offset = 0, header_size = 0;
     int mode = ESP01_MODE_DOUT, freq = -1;
     for (int i = 1; i < argc; i++) {
@@ -53,6 +62,10 @@ int cmd_flash(int argc, char **argv)
             return EXIT_OK;
         }
         bool has_value = i + 1 < argc;
+        if (strcmp(a, "--full") == 0) {
+            full = true;
+            continue;
+        }
         if (strcmp(a, "--firmware") == 0) {
             if (!has_value)
                 return cli_usage_error("flash", "--firmware needs a value");
@@ -229,32 +242,63 @@ int cmd_flash(int argc, char **argv)
                 esp01_flash_mode_name(mode), size_s, fname ? fname : "?");
     }
 
+    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK) {
+        code = rc;
+        goto out;
+    }
     struct romcli_progress prog;
     romcli_progress_start(&prog, "Writing");
     o.rom.progress = romcli_progress;
     o.rom.progress_ctx = &prog;
-    esp01_rom_write_stats stats;
-    uint64_t t0 = esp01_now_ms();
-    rc = esp01_rom_write_flash(&o.rom, (uint32_t)offset, img, len, &stats,
-                               &err);
-    romcli_progress_end(&prog);
-    if (rc < 0) {
-        cli_lib_error(rc, &err);
-        goto out;
+    uint64_t t0 = esp01_now_ms(), wire0 = o.rom.wire_tx;
+    if (o.use_stub) {
+        esp01_stub_write_stats sst;
+        esp01_stub_write_opts wopt = {full};
+        rc = esp01_stub_write_flash(&o.rom, (uint32_t)offset, img, len, &wopt,
+                                    &sst, &err);
+        romcli_progress_end(&prog);
+        if (rc < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+        double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+        uint64_t wire = o.rom.wire_tx - wire0;
+        char wire_s[32];
+        romcli_format_size((uint32_t)wire, wire_s, sizeof wire_s);
+        if (sst.differing == 0)
+            printf("Flash at 0x%06llx already holds all %zu bytes (MD5 of %u "
+                   "sectors on the chip): nothing written, %.1f s\n",
+                   (unsigned long long)offset, len, sst.sectors, secs);
+        else
+            printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u of %u sectors "
+                   "differed, %llu bytes on the wire (%.0f%%), %u blank "
+                   "sectors erased, not sent; MD5 verified%s\n",
+                   len, (unsigned long long)offset, secs, sst.differing,
+                   sst.sectors, (unsigned long long)wire,
+                   100.0 * (double)wire / (double)len, sst.blank_sectors,
+                   sst.rewritten ? " after writing some sectors twice" : "");
+    } else {
+        esp01_rom_write_stats stats;
+        rc = esp01_rom_write_flash(&o.rom, (uint32_t)offset, img, len, &stats,
+                                   &err);
+        romcli_progress_end(&prog);
+        if (rc < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+        double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+        printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
+               "sectors erased only", len, (unsigned long long)offset, secs,
+               stats.payload_sent, stats.blank_sectors);
+        if (stats.restarts || stats.block_retries || stats.repaired_sectors)
+            printf(", %u blocks resent, %u restarts, %u sectors rewritten "
+                   "after read-back", stats.block_retries, stats.restarts,
+                   stats.repaired_sectors);
+        printf("\n");
+        if (stats.collateral != ESP01_ROM_NO_COLLATERAL)
+            cli_warn("the ROM loader cannot erase a single sector alone: "
+                     "sector 0x%06x was erased too", stats.collateral);
     }
-    double secs = (double)(esp01_now_ms() - t0) / 1000.0;
-    printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
-           "sectors erased only", len, (unsigned long long)offset, secs,
-           stats.payload_sent, stats.blank_sectors);
-    if (stats.restarts || stats.block_retries || stats.repaired_sectors)
-        printf(", %u blocks resent, %u restarts, %u sectors rewritten after "
-               "read-back", stats.block_retries, stats.restarts,
-               stats.repaired_sectors);
-    printf("\n");
-    if (stats.collateral != ESP01_ROM_NO_COLLATERAL)
-        cli_warn("the ROM loader cannot erase an odd number of sectors inside "
-                 "one 64 KiB block exactly: sector 0x%06x was erased too",
-                 stats.collateral);
     code = romcli_finish(&o);
 out:
     romcli_close(&o);

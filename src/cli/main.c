@@ -16,7 +16,9 @@ static const struct cli_command commands[] = {
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
     /* the ESP8266 ROM loader */
     {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
-    {"flash", cmd_flash, "write an image (or build + write a project) over the ROM loader"},
+    {"flash", cmd_flash, "write an image (or build + write a project): only what changed"},
+    {"read", cmd_read, "copy flash (the whole chip or a region) into a file"},
+    {"verify", cmd_verify, "check that the flash holds an image (MD5 on the chip)"},
     {"erase", cmd_erase, "erase the flash chip, or one region of it"},
     /* files and code over the raw REPL */
     {"ls", cmd_ls, "list a directory on the device"},

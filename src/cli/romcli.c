@@ -4,13 +4,23 @@
  */
 #include "romcli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esp01/stub.h"
+
+volatile int romcli_cancel;
+
 const char romcli_options_help[] =
     "  --port PATH        serial port (default: $ESP01_PORT)\n"
-    "  --baud N           baud rate (default 115200, what the ROM auto-detects)\n"
+    "  --baud N           rate for the transfer once esp01's flasher stub runs\n"
+    "                     (default 460800; steps down by itself when the line\n"
+    "                     or adapter does not carry it).  The ROM loader is\n"
+    "                     always reached at 115200\n"
+    "  --no-stub          talk to the ROM loader only (115200, no compression,\n"
+    "                     no flash read); writing and erasing still work\n"
     "  --before MODE      default-reset: pulse DTR->GPIO0 / RTS->EN (adapters\n"
     "                     with auto-reset wiring); no-reset: you hold GPIO0 low\n"
     "                     and power-cycle the board (most ESP-01 adapters)\n"
@@ -22,7 +32,7 @@ const char romcli_options_help[] =
 void romcli_init(struct romcli *o)
 {
     memset(o, 0, sizeof *o);
-    o->baud = 115200;
+    o->baud = ROMCLI_STUB_BAUD;
     o->before = ESP01_ROM_BEFORE_DEFAULT_RESET;
     o->after = ESP01_ROM_AFTER_HARD_RESET;
 }
@@ -31,6 +41,10 @@ int romcli_option(struct romcli *o, const char *cmd, int argc, char **argv,
                   int *i)
 {
     const char *a = argv[*i];
+    if (strcmp(a, "--no-stub") == 0) {
+        o->no_stub = true;
+        return 1;
+    }
     const char *names[] = {"--port", "--baud", "--before", "--after", "--wait"};
     int which = -1;
     for (int k = 0; k < 5; k++)
@@ -49,7 +63,7 @@ int romcli_option(struct romcli *o, const char *cmd, int argc, char **argv,
         o->port = v;
         break;
     case 1:
-        if (!cli_parse_u64(v, &n) || n < 300 || n > 4000000) {
+        if (!cli_parse_u64(v, &n) || n < 9600 || n > 4000000) {
             cli_usage_error(cmd, "--baud '%s' is not a baud rate", v);
             return -1;
         }
@@ -96,6 +110,12 @@ static void tell_user(void *ctx, uint32_t wait_ms)
             (wait_ms + 999) / 1000);
 }
 
+static void on_sigint(int sig)
+{
+    (void)sig;
+    romcli_cancel = 1;
+}
+
 int romcli_connect(struct romcli *o, const char *cmd)
 {
     if (!o->port || !*o->port)
@@ -105,11 +125,13 @@ int romcli_connect(struct romcli *o, const char *cmd)
                                     "ESP01_PORT");
     esp01_err err;
     esp01_err_clear(&err);
-    int rc = esp01_port_open_serial(&o->port_handle, o->port, o->baud, false,
-                                    false, &err);
+    int rc = esp01_port_open_serial(&o->port_handle, o->port,
+                                    ROMCLI_CONNECT_BAUD, false, false, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
     esp01_rom_init(&o->rom, o->port_handle);
+    o->rom.cancel = &romcli_cancel;
+    signal(SIGINT, on_sigint);
     esp01_rom_connect_opts copts = {o->before, o->wait_s * 1000u, tell_user,
                                     NULL};
     rc = esp01_rom_connect(&o->rom, &copts, &err);
@@ -134,11 +156,62 @@ int romcli_flash_id(struct romcli *o)
     return EXIT_OK;
 }
 
+int romcli_stub(struct romcli *o, const char *cmd, bool required)
+{
+    if (o->no_stub) {
+        if (required)
+            return cli_usage_error(cmd, "needs esp01's flasher stub (the ROM "
+                                   "loader cannot do it): drop --no-stub");
+        return EXIT_OK;
+    }
+    esp01_err err;
+    esp01_err_clear(&err);
+    bool started = false, was_running = o->rom.stub_running;
+    int rc = esp01_stub_start(&o->rom, &started, &err);
+    if (rc < 0) {
+        if (required)
+            return cli_error("the flasher stub did not start: %s", err.msg);
+        cli_warn("the flasher stub did not start (%s); going on with the ROM "
+                 "loader", err.msg);
+        if (started) {
+            /* The chip jumped to the upload: only a reset brings the loader
+             * back. */
+            uint32_t flash = o->rom.flash_size, jedec = o->rom.jedec;
+            esp01_rom_init(&o->rom, o->port_handle);
+            o->rom.cancel = &romcli_cancel;
+            esp01_rom_connect_opts copts = {o->before, o->wait_s * 1000u,
+                                            tell_user, NULL};
+            esp01_err_clear(&err);
+            if ((rc = esp01_rom_connect(&o->rom, &copts, &err)) < 0)
+                return cli_lib_error(rc, &err);
+            o->rom.flash_size = flash;
+            o->rom.jedec = jedec;
+        }
+        o->no_stub = true;
+        return EXIT_OK;
+    }
+    o->use_stub = true;
+    if (was_running)
+        fprintf(stderr, "Stub:      already running, used as it is\n");
+    else
+        fprintf(stderr, "Stub:      %s running\n", esp01_stub_version());
+    uint32_t got = 0;
+    if ((rc = esp01_stub_set_baud(&o->rom, o->baud, &got, &err)) < 0)
+        return cli_lib_error(rc, &err);
+    if (got != o->baud)
+        cli_warn("%u baud did not carry (adapter or line); using %u", o->baud,
+                 got);
+    else if (got != ROMCLI_CONNECT_BAUD)
+        fprintf(stderr, "Baud:      %u\n", got);
+    return EXIT_OK;
+}
+
 int romcli_finish(struct romcli *o)
 {
     esp01_err err;
     esp01_err_clear(&err);
-    int rc = esp01_rom_finish(&o->rom, o->after, &err);
+    int rc = o->use_stub ? esp01_stub_finish(&o->rom, o->after, &err)
+                         : esp01_rom_finish(&o->rom, o->after, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
     return EXIT_OK;

@@ -14,9 +14,16 @@
 #include "esp01/port.h"
 #include "esp01/rom.h"
 
+/* The ROM loader auto-bauds to whatever the host sends at first; esp01
+ * always connects at 115200 and lets the stub go faster. */
+#define ROMCLI_CONNECT_BAUD 115200u
+#define ROMCLI_STUB_BAUD 460800u
+
 struct romcli {
     const char *port;
-    uint32_t baud;
+    uint32_t baud;           /* the stub's rate (--baud) */
+    bool no_stub;            /* --no-stub: the ROM loader only */
+    bool use_stub;           /* the stub is running and in use */
     esp01_rom_before before;
     esp01_rom_after after;
     uint32_t wait_s;
@@ -28,6 +35,8 @@ struct romcli {
 };
 
 extern const char romcli_options_help[];
+/* Set by SIGINT while a command talks to the chip. */
+extern volatile int romcli_cancel;
 
 void romcli_init(struct romcli *o);
 /* 1: argv[*i] (and its value) consumed; 0: not ours; -1: usage error shown. */
@@ -36,6 +45,12 @@ int romcli_option(struct romcli *o, const char *cmd, int argc, char **argv,
 /* Open, connect, identify.  EXIT_OK or the exit code after the message. */
 int romcli_connect(struct romcli *o, const char *cmd);
 int romcli_flash_id(struct romcli *o);
+/*
+ * Start the flasher stub (unless --no-stub) and move to --baud.  When it
+ * does not start and `required` is false, say so in one line, reconnect to
+ * the ROM loader and go on without it.  EXIT_OK or an exit code.
+ */
+int romcli_stub(struct romcli *o, const char *cmd, bool required);
 int romcli_finish(struct romcli *o);
 void romcli_close(struct romcli *o);
 const char *romcli_chip_name(const esp01_chip_info *chip);

@@ -1,29 +1,9 @@
-# probe / flash / erase against tests/tools/romsim on a pty: the
+# probe and the ROM-loader path of flash / erase (--no-stub) against
+# tests/tools/romsim on a pty: the
 # simulator's flash file and its own counters are the judges.
 . "$SRCDIR/tests/lib.sh"
-SIM=$TOOLS/romsim
-MKFW=$TOOLS/mkfw
 cd "$TMP" || exit 1
-
-# start_sim NAME [romsim options...]: serves $TMP/NAME.tty
-start_sim() {
-    local name=$1; shift
-    rm -f "$name.tty"
-    "$SIM" --link "$TMP/$name.tty" --flash "$TMP/$name.flash" \
-        --stats "$TMP/$name.stats" --log "$TMP/$name.log" "$@" >/dev/null &
-    SIM_PID=$!
-    for _ in $(seq 100); do [ -e "$name.tty" ] && return 0; sleep 0.05; done
-    echo "romsim did not start"; return 1
-}
-stop_sim() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
-stat_of() { sed -n "s/^$2=//p" "$1.stats"; }
-byte() { od -An -tx1 -j "$2" -N1 "$1" | tr -d ' \n'; }
-# fill NAME SIZE BYTE(octal): a flash file of one repeated byte
-fill() { head -c "$2" /dev/zero | tr '\0' "\\$3" > "$1"; }
-# same_range A OFFA B OFFB LEN
-same_range() { cmp -s <(tail -c +$(($2 + 1)) "$1" | head -c "$5") <(tail -c +$(($4 + 1)) "$3" | head -c "$5"); }
-all_byte() { # FILE OFF LEN OCTAL
-    cmp -s <(tail -c +$(($2 + 1)) "$1" | head -c "$3") <(head -c "$3" /dev/zero | tr '\0' "\\$4"); }
+. "$SRCDIR/tests/romsim_lib.sh"
 
 # ---- probe ------------------------------------------------------------
 start_sim p1
@@ -92,7 +72,7 @@ expect_fail "bad --before" 2 "--before must be" "$ESP01" probe --port x --before
 "$MKFW" --variant 1M --header 0,4,0 fw.bin
 fwlen=$(stat -c %s fw.bin)
 start_sim f1
-expect_ok "flash a firmware image" "$ESP01" flash fw.bin --port f1.tty --after no-reset
+expect_ok "flash a firmware image" "$ESP01" flash --no-stub fw.bin --port f1.tty --after no-reset
 stop_sim
 check "flash: header mode set to dout" test "$(byte f1.flash 2)" = 03
 check "flash: header size set to the chip's 1 MiB" test "$(byte f1.flash 3)" = 20
@@ -101,11 +81,11 @@ check "flash: bytes 0-1 untouched" same_range fw.bin 0 f1.flash 0 2
 
 start_sim f2
 expect_ok "flash: --flash-mode override" \
-    "$ESP01" flash fw.bin --port f2.tty --flash-mode dio --after no-reset
+    "$ESP01" flash --no-stub fw.bin --port f2.tty --flash-mode dio --after no-reset
 check "flash: mode dio" test "$(byte f2.flash 2)" = 02
 check "flash: size still from the chip" test "$(byte f2.flash 3)" = 20
 expect_fail "flash: --flash-size too small for the firmware" 1 "cannot run with 512 KiB of flash" \
-    "$ESP01" flash fw.bin --port f2.tty --flash-size 512K
+    "$ESP01" flash --no-stub fw.bin --port f2.tty --flash-size 512K
 stop_sim
 
 # A mostly blank 1 MiB image: data, 0xFF sectors, data at the end of a block.
@@ -115,7 +95,7 @@ head -c 12288 /dev/urandom >> blank.bin
 blen=$(stat -c %s blank.bin)
 fill f3.flash 1048576 000
 start_sim f3
-expect_ok "flash: image with blank sectors" "$ESP01" flash blank.bin --offset 0x10000 --port f3.tty --after run
+expect_ok "flash: image with blank sectors" "$ESP01" flash --no-stub blank.bin --offset 0x10000 --port f3.tty --after run
 stop_sim
 check "flash: image in flash" same_range blank.bin 0 f3.flash 65536 "$blen"
 sent=$(stat_of f3 data_bytes)
@@ -130,19 +110,19 @@ check "flash: summary line" grep -q "^Wrote $blen bytes at 0x010000" out
 "$MKFW" --variant 1M --dump-size 2097152 big.bin
 start_sim f4
 expect_fail "flash: image larger than the chip" 1 "does not fit in the 1 MiB flash chip" \
-    "$ESP01" flash big.bin --port f4.tty
+    "$ESP01" flash --no-stub big.bin --port f4.tty
 check "flash: nothing written when refused" test "$(stat_of f4 data_bytes 2>/dev/null || echo 0)" = 0
 stop_sim
 "$MKFW" --variant 1M fw1m.bin
 start_sim f5 --jedec EF4013
 expect_fail "flash: 1M firmware on a 512 KiB chip" 1 "does not fit|cannot run" \
-    "$ESP01" flash fw1m.bin --port f5.tty
+    "$ESP01" flash --no-stub fw1m.bin --port f5.tty
 stop_sim
-expect_fail "flash: missing image file" 1 "cannot open 'nope.bin'|nope.bin" "$ESP01" flash nope.bin --port x
+expect_fail "flash: missing image file" 1 "cannot open 'nope.bin'|nope.bin" "$ESP01" flash --no-stub nope.bin --port x
 
 mkdir -p proj && printf 'print("hi")\n' > proj/main.py
 start_sim f6
-expect_ok "flash: project folder built and written" "$ESP01" flash proj --firmware fw1m.bin --port f6.tty --after no-reset
+expect_ok "flash: project folder built and written" "$ESP01" flash --no-stub proj --firmware fw1m.bin --port f6.tty --after no-reset
 stop_sim
 check "flash: project image starts with the firmware" same_range fw1m.bin 4 f6.flash 4 $(( $(stat -c %s fw1m.bin) - 4 ))
 check "flash: project header patched for 1 MiB dout" test "$(byte f6.flash 2)$(byte f6.flash 3)" = 0320
@@ -150,8 +130,8 @@ check "flash: project header patched for 1 MiB dout" test "$(byte f6.flash 2)$(b
 # ---- erase ---------------------------------------------------------------
 fill er.flash 1048576 000
 start_sim er
-expect_ok "erase: a region that needs the bug compensation" "$ESP01" erase --region 0x23000 0x30000 --port er.tty
-expect_ok "erase: a short even region" "$ESP01" erase --region 0x80000 0x2000 --port er.tty
+expect_ok "erase: a region that needs the bug compensation" "$ESP01" erase --no-stub --region 0x23000 0x30000 --port er.tty
+expect_ok "erase: a short even region" "$ESP01" erase --no-stub --region 0x80000 0x2000 --port er.tty
 stop_sim
 check "erase: region erased" all_byte er.flash $((0x23000)) $((0x30000)) 377
 check "erase: short region erased" all_byte er.flash $((0x80000)) $((0x2000)) 377
@@ -160,9 +140,9 @@ check "erase: between untouched" all_byte er.flash $((0x53000)) $((0x80000 - 0x5
 check "erase: after untouched" all_byte er.flash $((0x82000)) $((0x100000 - 0x82000)) 000
 fill er2.flash 1048576 000
 start_sim er2
-expect_ok "erase: odd sectors inside a block" "$ESP01" erase --region 0x3000 0x3000 --port er2.tty
+expect_ok "erase: odd sectors inside a block" "$ESP01" erase --no-stub --region 0x3000 0x3000 --port er2.tty
 check "erase: odd count erased exactly (two requests, no warning)" sh -c "! grep -q 'erased too' '$TMP/err'"
-expect_ok "erase: one sector" "$ESP01" erase --region 0x80000 0x1000 --port er2.tty
+expect_ok "erase: one sector" "$ESP01" erase --no-stub --region 0x80000 0x1000 --port er2.tty
 check "erase: the neighbour a single sector takes is named" grep -q "sector 0x081000 was erased too" err
 stop_sim
 check "erase: odd region erased" all_byte er2.flash $((0x3000)) $((0x3000)) 377
@@ -171,16 +151,16 @@ check "erase: nothing after the odd region" all_byte er2.flash $((0x6000)) $((0x
 check "erase: one sector plus its named neighbour, nothing else" all_byte er2.flash $((0x82000)) $((0x100000 - 0x82000)) 000
 fill er4.flash 1048576 000
 start_sim er4
-expect_ok "erase: the last sector of the chip" "$ESP01" erase --region 0xff000 0x1000 --port er4.tty
+expect_ok "erase: the last sector of the chip" "$ESP01" erase --no-stub --region 0xff000 0x1000 --port er4.tty
 stop_sim
 check "erase: its neighbour is the sector before, never a wrap to 0x0" grep -q "sector 0x0fe000 was erased too" err
 check "erase: sector 0 untouched (no wrap-around)" all_byte er4.flash 0 $((0xfe000)) 000
 fill er3.flash 1048576 000
 start_sim er3
-expect_ok "erase: whole chip" "$ESP01" erase --port er3.tty
+expect_ok "erase: whole chip" "$ESP01" erase --no-stub --port er3.tty
 stop_sim
 check "erase: whole chip is blank" all_byte er3.flash 0 1048576 377
-expect_fail "erase: unaligned region" 2 "multiples of 4096" "$ESP01" erase --region 0x100 0x1000 --port x
+expect_fail "erase: unaligned region" 2 "multiples of 4096" "$ESP01" erase --no-stub --region 0x100 0x1000 --port x
 
 # ---- the ROM's own rules (tests/tools/romsim/rom.c, docs/flashing.md) -----
 # The ROM refuses a FLASH_BEGIN that is not on a sector boundary even when
@@ -190,7 +170,7 @@ expect_fail "erase: unaligned region" 2 "multiples of 4096" "$ESP01" erase --reg
 check "rules: the test firmware is v1.22.1's size (610320 bytes)" test "$(stat -c %s fw122.bin)" = 610320
 start_sim r1 --log "$TMP/r1.log"
 expect_ok "rules: a v1.22.1-sized 1M firmware is accepted by the ROM" \
-    "$ESP01" flash fw122.bin --port r1.tty --after no-reset
+    "$ESP01" flash --no-stub fw122.bin --port r1.tty --after no-reset
 stop_sim
 check "rules: the flash holds it" same_range fw122.bin 4 r1.flash 4 $(( $(stat -c %s fw122.bin) - 4 ))
 check "rules: the ROM refused nothing" sh -c "! grep -Eq 'refused|error [5-8]|invalid' '$TMP/r1.log'"
@@ -211,7 +191,7 @@ check "rules: no FLASH_END after writing (the ROM would leave the loader)" \
 # address: the block goes again under the next number.
 head -c 40000 /dev/urandom > ck.bin
 start_sim r2 --bad-checksum-at 3 --log "$TMP/r2.log"
-expect_ok "rules: a block refused for its checksum" "$ESP01" flash ck.bin --port r2.tty --after no-reset
+expect_ok "rules: a block refused for its checksum" "$ESP01" flash --no-stub ck.bin --port r2.tty --after no-reset
 stop_sim
 check "rules: the ROM saw the damage" grep -q 'checksum mismatch (seq advanced' r2.log
 check "rules: resent under the next number, flash exact" same_range ck.bin 0 r2.flash 0 40000
@@ -221,7 +201,7 @@ check "rules: one block resent, no restart" grep -q '1 blocks resent, 0 restarts
 # back instead of failing.
 start_sim r3 --max-block 1024 --log "$TMP/r3.log"
 expect_ok "rules: 1 KiB blocks when sector-sized ones are refused" \
-    "$ESP01" flash ck.bin --port r3.tty --after no-reset
+    "$ESP01" flash --no-stub ck.bin --port r3.tty --after no-reset
 stop_sim
 check "rules: fallback written exactly" same_range ck.bin 0 r3.flash 0 40000
 check "rules: fallback used 1 KiB blocks" grep -q 'block_size=1024' r3.log
@@ -232,7 +212,7 @@ check "rules: fallback used 1 KiB blocks" grep -q 'block_size=1024' r3.log
 head -c 8192 /dev/urandom | dd of=full.bin bs=4096 seek=$((0xC0000 / 4096)) conv=notrunc status=none
 start_sim r4 --rom-flash-size 524288 --log "$TMP/r4.log"
 expect_ok "rules: the ROM's size limit is raised for a 1 MiB image" \
-    "$ESP01" flash full.bin --port r4.tty --after no-reset
+    "$ESP01" flash --no-stub full.bin --port r4.tty --after no-reset
 stop_sim
 check "rules: SPI_SET_PARAMS set the real size" grep -q 'flashchip: size 0x100000' r4.log
 check "rules: whole chip written" same_range full.bin 4 r4.flash 4 $((1048576 - 4))
@@ -240,7 +220,7 @@ check "rules: whole chip written" same_range full.bin 4 r4.flash 4 $((1048576 - 
 # --after run: FLASH_END is only answered "ok" when the last FLASH_BEGIN's
 # announced blocks all arrived, so esp01 announces none first.
 start_sim r5 --log "$TMP/r5.log"
-expect_ok "rules: --after run" "$ESP01" flash ck.bin --port r5.tty --after run
+expect_ok "rules: --after run" "$ESP01" flash --no-stub ck.bin --port r5.tty --after run
 stop_sim
 check "rules: FLASH_END answered ok" grep -q 'FLASH_END: ok' r5.log
 check "rules: the chip left the loader" test "$(stat_of r5 ran_user_code)" = 1
@@ -250,7 +230,7 @@ head -c 60000 /dev/urandom > fimg.bin
 for seed in 1 2 3; do
     fill "fault$seed.flash" 1048576 000
     start_sim "fault$seed" --seed "$seed" --drop 0.01 --corrupt 0.01 --stall 0.002 --stall-ms 1200 --reset 0.002
-    "$ESP01" flash fimg.bin --port "fault$seed.tty" --after no-reset >out 2>err
+    "$ESP01" flash --no-stub fimg.bin --port "fault$seed.tty" --after no-reset >out 2>err
     rc=$?
     stop_sim
     if [ $rc -eq 0 ]; then

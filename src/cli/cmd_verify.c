@@ -1,0 +1,151 @@
+/* esp01 verify: does the flash hold an image?  MD5 sums on the chip. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp01/fileio.h"
+#include "esp01/image.h"
+#include "esp01/stub.h"
+#include "romcli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: esp01 verify IMAGE.bin [--offset N] [options]\n\n"
+            "Check that the flash holds IMAGE.bin, by MD5 sums the flasher stub\n"
+            "computes on the chip (the whole image, then 64 KiB blocks, then\n"
+            "4 KiB sectors): no flash data crosses the wire.  Differing sectors\n"
+            "are listed by offset.  For a firmware image at 0x0, header bytes\n"
+            "2-3 (flash mode and size, which 'esp01 flash' sets for the chip)\n"
+            "are compared as the chip has them.  Exit status 0 when the flash\n"
+            "holds the image, 1 when it does not.\n\n"
+            "  --offset N         flash address of the image (default 0)\n"
+            "options:\n%s", romcli_options_help);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    struct romcli o;
+    romcli_init(&o);
+    const char *path = NULL;
+    uint64_t offset = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "--offset") == 0) {
+            if (i + 1 >= argc || !cli_parse_size(argv[i + 1], &offset) ||
+                offset % 4096 || offset >= 16u << 20)
+                return cli_usage_error("verify", "--offset needs a multiple "
+                                       "of 4096 below 16M");
+            i++;
+            continue;
+        }
+        int r = romcli_option(&o, "verify", argc, argv, &i);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 1)
+            continue;
+        if (a[0] == '-' && a[1])
+            return cli_usage_error("verify", "unknown option '%s'", a);
+        if (path)
+            return cli_usage_error("verify", "one image at a time");
+        path = a;
+    }
+    if (!path)
+        return cli_usage_error("verify", "which image? (esp01 verify "
+                               "IMAGE.bin)");
+    if (o.no_stub)
+        return cli_usage_error("verify", "needs esp01's flasher stub (the "
+                               "ROM loader has no MD5): drop --no-stub");
+    esp01_err err;
+    esp01_err_clear(&err);
+    uint8_t *img = NULL;
+    size_t len = 0;
+    int rc = esp01_read_file(path, 16u << 20, &img, &len, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    if (len == 0) {
+        free(img);
+        return cli_error("'%s' is empty", path);
+    }
+    if ((rc = romcli_connect(&o, "verify")) != EXIT_OK) {
+        free(img);
+        return rc;
+    }
+    int code = EXIT_FAIL;
+    uint8_t *differs = NULL;
+    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+        code = rc;
+        goto out;
+    }
+    if (offset + len > o.flash.size) {
+        char s[32];
+        romcli_format_size(o.flash.size, s, sizeof s);
+        cli_error("'%s' (%zu bytes at 0x%llx) is larger than the %s flash",
+                  path, len, (unsigned long long)offset, s);
+        goto out;
+    }
+    if ((rc = romcli_stub(&o, "verify", true)) != EXIT_OK) {
+        code = rc;
+        goto out;
+    }
+    if (offset == 0 && len >= 4 && img[0] == ESP01_IMAGE_MAGIC) {
+        uint8_t head[4];
+        if ((rc = esp01_stub_read_flash(&o.rom, 0, 4, head, &err)) < 0) {
+            code = cli_lib_error(rc, &err);
+            goto out;
+        }
+        if (head[0] == img[0]) {
+            img[2] = head[2];
+            img[3] = head[3];
+        }
+    }
+    uint32_t nsec = (uint32_t)((len + 4095) / 4096), ndiff = 0;
+    differs = calloc((nsec + 7) / 8, 1);
+    if (!differs) {
+        cli_error("out of memory");
+        goto out;
+    }
+    uint64_t t0 = esp01_now_ms();
+    rc = esp01_stub_diff(&o.rom, (uint32_t)offset, img, len, differs, &ndiff,
+                         &err);
+    if (rc < 0) {
+        code = cli_lib_error(rc, &err);
+        goto out;
+    }
+    double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+    if (ndiff == 0) {
+        printf("Flash at 0x%06llx holds %s (%zu bytes, %u sectors; MD5 on "
+               "the chip, %.1f s)\n", (unsigned long long)offset, path, len,
+               nsec, secs);
+        code = romcli_finish(&o);
+        goto out;
+    }
+    printf("%u of %u sectors differ from %s:\n", ndiff, nsec, path);
+    unsigned shown = 0;
+    for (uint32_t s = 0; s < nsec; s++) {
+        if (!(differs[s / 8] & (1u << (s % 8))))
+            continue;
+        uint32_t e = s;
+        while (e + 1 < nsec && (differs[(e + 1) / 8] & (1u << ((e + 1) % 8))))
+            e++;
+        if (shown++ < 64)
+            printf("  0x%06llx-0x%06llx  %u sector%s\n",
+                   (unsigned long long)(offset + s * 4096u),
+                   (unsigned long long)(offset + (e + 1) * 4096u),
+                   e - s + 1, e == s ? "" : "s");
+        s = e;
+    }
+    if (shown > 64)
+        printf("  ... and %u more ranges\n", shown - 64);
+    romcli_finish(&o);
+    code = EXIT_FAIL;
+out:
+    free(differs);
+    free(img);
+    romcli_close(&o);
+    return code;
+}

@@ -1,0 +1,205 @@
+# flash / read / verify / erase through esp01's flasher stub: romsim plays
+# the ROM loader and, once the ROM starts an upload equal to the stub
+# libesp01 ships, hands the line to the QEMU build of the same stub source
+# on the same flash file.  The line is paced at the chip's baud rate and
+# the fake flash takes datasheet time, so timeouts mean something.
+. "$SRCDIR/tests/lib.sh"
+cd "$TMP" || exit 1
+. "$SRCDIR/tests/romsim_lib.sh"
+if ! stub_sim_available; then
+    skip "the flasher stub under QEMU" "$STUB_MISSING"
+    finish
+fi
+
+# A 1M firmware and a small project, built the way a user would.
+"$MKFW" --variant 1M fw.bin
+head -c 40000 /dev/urandom > small.bin
+mkdir -p proj/lib
+printf 'import gc\ngc.collect()\n' > proj/boot.py
+printf 'print("hello")\n' > proj/main.py
+head -c 3000 /dev/urandom | base64 > proj/lib/data.py
+
+# ---- flash ---------------------------------------------------------------
+start_stub_sim w1
+expect_ok "flash: a firmware image through the stub" \
+    "$ESP01" flash fw.bin --port w1.tty --after no-reset
+stop_sim
+check "flash: the stub ran under QEMU" grep -q 'stub: running under QEMU' w1.log
+check "flash: header set for the chip" test "$(byte w1.flash 2)$(byte w1.flash 3)" = 0320
+check "flash: the firmware is in flash" same_range fw.bin 4 w1.flash 4 $(( $(stat -c %s fw.bin) - 4 ))
+check "flash: moved to 460800 baud by default" grep -q '^Baud:      460800$' err
+check "flash: summary says MD5 verified" grep -q 'MD5 verified' out
+check "flash: --after no-reset put the stub back at 115200" \
+    grep -q 'the chip.s UART now runs at 115299 baud' w1.log
+
+# A project: built for the connected chip, then only what changed.
+fill p.flash 1048576 377
+start_stub_sim p
+expect_ok "flash: project folder through the stub" \
+    "$ESP01" flash proj --firmware fw.bin --port p.tty --baud 921600 --after no-reset
+stop_sim
+"$ESP01" build proj --firmware fw.bin -o p1.bin -q --flash-size 1M >/dev/null
+check "flash: project image in flash" same_range p1.bin 4 p.flash 4 $(( $(stat -c %s p1.bin) - 4 ))
+check "flash: blank sectors already blank are not touched" \
+    grep -Eq '^Wrote [0-9]+ bytes at 0x000000 in [0-9.]+ s: 1[0-9][0-9] of 251 sectors differed' out
+
+printf 'print("hello, changed")\n' > proj/main.py
+start_stub_sim p
+expect_ok "flash: again after changing main.py" \
+    "$ESP01" flash proj --firmware fw.bin --port p.tty --baud 921600 --after no-reset
+stop_sim
+"$ESP01" build proj --firmware fw.bin -o p2.bin -q --flash-size 1M >/dev/null
+check "flash: the new image in flash" same_range p2.bin 4 p.flash 4 $(( $(stat -c %s p2.bin) - 4 ))
+differed=$(sed -n 's/.* \([0-9]*\) of 251 sectors differed.*/\1/p' out)
+check "flash: only the changed file's blocks and metadata were written ($differed sectors)" \
+    test -n "$differed" -a "${differed:-99}" -le 4 -a "${differed:-0}" -ge 1
+wire=$(sed -n 's/.* \([0-9]*\) bytes on the wire.*/\1/p' out)
+check "flash: a few KiB on the wire ($wire bytes)" test "${wire:-999999}" -lt 20000
+
+start_stub_sim p
+expect_ok "flash: nothing changed" \
+    "$ESP01" flash proj --firmware fw.bin --port p.tty --after no-reset
+stop_sim
+check "flash: nothing written when nothing changed" grep -q 'already holds all 1028096 bytes' out
+
+start_stub_sim p
+expect_ok "flash: --full writes every sector" \
+    "$ESP01" flash proj --firmware fw.bin --port p.tty --after no-reset --full
+stop_sim
+check "flash: --full says all 251" grep -q ' 251 of 251 sectors differed' out
+check "flash: still the same image" same_range p2.bin 4 p.flash 4 $(( $(stat -c %s p2.bin) - 4 ))
+
+# A chip full of random bytes: everything is written, blank sectors by erasing.
+head -c 1048576 /dev/urandom > r.flash
+cp r.flash r.orig
+start_stub_sim r
+expect_ok "flash: over random flash contents" \
+    "$ESP01" flash p2.bin --port r.tty --baud 921600 --after no-reset
+stop_sim
+check "flash: every sector differed" grep -q ' 251 of 251 sectors differed' out
+check "flash: the image replaced the noise" same_range p2.bin 4 r.flash 4 $(( $(stat -c %s p2.bin) - 4 ))
+blank=$(sed -n 's/.* \([0-9]*\) blank sectors erased, not sent.*/\1/p' out)
+check "flash: blank sectors erased, not sent ($blank)" test "${blank:-0}" -ge 90
+check "flash: the SDK area after the image untouched" \
+    same_range r.flash 1028096 r.orig 1028096 $((1048576 - 1028096))
+
+# ---- baud rates ------------------------------------------------------------
+start_stub_sim b1 --max-baud 230400
+expect_ok "baud: steps down when the line does not carry the rate" \
+    "$ESP01" flash small.bin --port b1.tty --baud 921600 --after no-reset
+stop_sim
+check "baud: says which rate it used" grep -q '921600 baud did not carry (adapter or line); using 230400' err
+check "baud: written all the same" same_range small.bin 0 b1.flash 0 40000
+check "baud: the stub went back by itself after each silent try" \
+    test "$(grep -c 'UART now runs at 115299 baud' b1.log)" -ge 3
+
+start_stub_sim b2 --crystal 40
+expect_ok "baud: a 40 MHz crystal board" \
+    "$ESP01" flash small.bin --port b2.tty --baud 921600 --after no-reset
+stop_sim
+check "baud: divider scaled from the ROM's (694 at 115200 -> 87)" grep -q 'stub: clkdiv 87$' b2.log
+check "baud: 40 MHz board written" same_range small.bin 0 b2.flash 0 40000
+
+# ---- read ------------------------------------------------------------------
+head -c 1048576 /dev/urandom > rd.flash
+cp rd.flash rd.orig
+start_stub_sim rd
+expect_ok "read: the whole chip" "$ESP01" read -o dump.bin --port rd.tty --baud 921600 --after no-reset
+stop_sim
+check "read: the dump equals the flash" cmp -s dump.bin rd.orig
+check "read: says MD5 checked" grep -q 'Read 1048576 bytes at 0x000000 .* into dump.bin; MD5 checked' out
+start_stub_sim rd
+expect_ok "read: a region" "$ESP01" read 0x99000 392K -o part.bin --port rd.tty --baud 921600 --after no-reset
+stop_sim
+check "read: the region equals the flash" same_range part.bin 0 rd.orig $((0x99000)) $((392 * 1024))
+expect_fail "read: needs -o" 2 "give -o FILE" "$ESP01" read --port x
+expect_fail "read: offset without size" 2 "OFFSET and SIZE" "$ESP01" read 0x1000 -o x.bin --port x
+expect_fail "read: --no-stub cannot read" 2 "needs esp01's flasher stub" \
+    "$ESP01" read -o x.bin --port rd.tty --no-stub
+start_stub_sim rd
+expect_fail "read: past the end of the chip" 1 "past the end of the 1 MiB flash" \
+    "$ESP01" read 0xF0000 128K -o past.bin --port rd.tty
+stop_sim
+check "read: nothing written on failure" test ! -e past.bin
+
+# Ctrl-C in the middle: no file, no temporary file, one line, non-zero.
+start_stub_sim rd
+"$ESP01" read -o cut.bin --port rd.tty --baud 115200 >out 2>err &
+rpid=$!
+for _ in $(seq 100); do grep -q 'Reading' err 2>/dev/null && break; sleep 0.1; done
+sleep 1
+kill -INT "$rpid"
+wait "$rpid"
+rc=$?
+stop_sim
+check "read: Ctrl-C ends it with an error" test "$rc" -ne 0
+check "read: Ctrl-C names where it stopped" grep -Eq '^esp01: .*interrupted at 0x[0-9a-f]{6}' err
+check "read: no output or temporary file after Ctrl-C" sh -c "! ls '$TMP' | grep -q '^cut\\.bin'"
+
+# ---- verify ------------------------------------------------------------------
+start_stub_sim p
+expect_ok "verify: the flash holds the image" "$ESP01" verify p2.bin --port p.tty --after no-reset
+stop_sim
+check "verify: says so" grep -q 'holds p2.bin (1028096 bytes, 251 sectors' out
+printf 'XY' | dd of=p.flash bs=1 seek=$((0xA1234)) conv=notrunc status=none
+printf 'XY' | dd of=p.flash bs=1 seek=$((0xA5000)) conv=notrunc status=none
+start_stub_sim p
+"$ESP01" verify p2.bin --port p.tty --after no-reset >out 2>err
+check "verify: exit status 1 when sectors differ" test $? -eq 1
+stop_sim
+check "verify: lists them by offset" grep -q '^  0x0a1000-0x0a2000  1 sector$' out
+check "verify: and the other one" grep -q '^  0x0a5000-0x0a6000  1 sector$' out
+check "verify: counts them" grep -q '^2 of 251 sectors differ from p2.bin:$' out
+
+# ---- erase -------------------------------------------------------------------
+head -c 1048576 /dev/zero > e.flash
+start_stub_sim e
+expect_ok "erase: one sector through the stub" "$ESP01" erase --region 0x80000 0x1000 --port e.tty --after no-reset
+stop_sim
+check "erase: exactly that sector (no neighbour with the stub)" all_byte e.flash $((0x80000)) 4096 377
+check "erase: nothing else" all_byte e.flash $((0x81000)) $((0x100000 - 0x81000)) 000
+check "erase: nothing before" all_byte e.flash 0 $((0x80000)) 000
+start_stub_sim e
+expect_ok "erase: the whole chip" "$ESP01" erase --port e.tty --after no-reset
+stop_sim
+check "erase: the whole chip is blank" all_byte e.flash 0 1048576 377
+
+# ---- when the stub cannot be used ----------------------------------------------
+start_stub_sim n1 --refuse-upload
+expect_ok "fallback: the ROM refuses the upload" \
+    "$ESP01" flash small.bin --port n1.tty --after no-reset
+stop_sim
+check "fallback: said in one line" \
+    test "$(grep -c 'the flasher stub did not start' err)" -eq 1
+check "fallback: written through the ROM loader" same_range small.bin 0 n1.flash 0 40000
+
+start_stub_sim n2 --hang-reset-after 1500
+expect_ok "fallback: the uploaded stub never greets" \
+    "$ESP01" flash small.bin --port n2.tty --before no-reset --after no-reset --wait 20
+stop_sim
+check "fallback: asks for a power cycle, then goes on" grep -q 'Hold GPIO0 low and power-cycle' err
+check "fallback: no greeting is named" grep -q 'did not greet' err
+check "fallback: written through the ROM loader after the reset" \
+    same_range small.bin 0 n2.flash 0 40000
+
+start_stub_sim n3
+expect_ok "--no-stub: the ROM loader on a stub-capable chip" \
+    "$ESP01" flash small.bin --port n3.tty --no-stub --after no-reset
+stop_sim
+check "--no-stub: nothing uploaded" sh -c "! grep -q MEM_BEGIN '$TMP/n3.log'"
+
+# ---- faults on the line -----------------------------------------------------
+head -c 200000 /dev/urandom > fimg.bin
+for seed in 1 2 3; do
+    fill "fs$seed.flash" 1048576 000
+    start_stub_sim "fs$seed" --seed "$seed" --drop 0.01 --corrupt 0.01 --stall 0.005 --stall-ms 1500
+    "$ESP01" flash fimg.bin --port "fs$seed.tty" --after no-reset >out 2>err
+    rc=$?
+    stop_sim
+    if [ $rc -eq 0 ]; then
+        check "faults seed $seed: done means the flash holds the image" same_range fimg.bin 0 "fs$seed.flash" 0 200000
+    else
+        check "faults seed $seed: a one-line error naming an offset" grep -Eq "^esp01: .* at 0x[0-9a-f]{6}" err
+    fi
+done
+finish
