@@ -56,10 +56,19 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
         const uint8_t *blk = f->buf + (size_t)d->pair[0] * f->bs;
         for (uint32_t id = 0; id < d->count; id++) {
             const lfsd_slot *s = &d->slots[id];
-            if (s->name_type != T_REG && s->name_type != T_DIR)
+            /* lfs_dir_read hides superblock entries (and ids that have no
+               name: deleted, or moved away). */
+            if (s->name_type == 0 || s->name_type == T_SUPERBLOCK)
                 continue;
             const uint8_t *name = blk + s->name_off;
             char shown[48];
+            if (s->name_type != T_REG && s->name_type != T_DIR)
+                return esp01_fail(err, ESP01_E_FORMAT,
+                                  "directory '%s' has an entry '%s' of type "
+                                  "0x%03x, neither file nor directory",
+                                  plen ? r->path : "/",
+                                  lfsd_show_name(name, s->name_len, shown),
+                                  (unsigned)s->name_type);
             if (!lfsd_name_ok(name, s->name_len))
                 return esp01_fail(err, ESP01_E_FORMAT,
                                   "directory '%s' has an entry named '%s': "
@@ -125,9 +134,11 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
                                       "file '%s' has no data pointer",
                                       r->path);
                 }
-                if (s->has_mtime)
+                if (s->mtime_off)
                     rc = esp01_tree_add_file_mtime(r->out, r->path, data,
-                                                   size, s->mtime, err);
+                                                   size,
+                                                   esp01_le64(blk + s->mtime_off),
+                                                   err);
                 else
                     rc = esp01_tree_add_file(r->out, r->path, data, size,
                                              err);
@@ -137,8 +148,12 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
             }
             r->path[plen] = '\0';
         }
-        if (!d->has_tail || !d->split)
+        if (!d->split)
             return 0;
+        if (!d->has_tail)
+            return esp01_fail(err, ESP01_E_FORMAT,
+                              "directory '%s' continues at a null pair",
+                              plen ? r->path : "/");
         pair[0] = d->tail[0];
         pair[1] = d->tail[1];
     }
@@ -160,7 +175,18 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
     if (!r.dirs_seen || !r.dirs[0])
         rc = esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     if (rc == 0)
-        rc = lfsd_load_gstate(&f, r.dirs[0], err);
+        rc = lfsd_load_state(&f, r.dirs[0], err);
+    /* lfs_mount would take these pairs' word for the root or the geometry,
+       which littlefs itself never gives them reason to disagree on. */
+    if (rc == 0 && f.super_stray)
+        rc = esp01_fail(err, ESP01_E_FORMAT,
+                        "pair {%u, %u} holds a superblock entry but is not "
+                        "part of the root directory",
+                        (unsigned)f.stray_pair[0], (unsigned)f.stray_pair[1]);
+    if (rc == 0 && f.super_differs)
+        rc = esp01_fail(err, ESP01_E_FORMAT,
+                        "copies of the superblock disagree on the geometry "
+                        "or version");
     if (rc == 0) {
         const uint32_t root[2] = {0, 1};
         rc = read_dir(&r, root, 0, 0, err);

@@ -398,6 +398,13 @@ static void print_problem(void *ctx, const char *msg)
     printf("problem: %s\n", msg);
 }
 
+/* Traces of a power cut that littlefs repairs itself: not problems. */
+static void print_note(void *ctx, const char *msg)
+{
+    (void)ctx;
+    printf("note: %s\n", msg);
+}
+
 /*
  * Blocks in use: `u` as os.statvfs on the device counts them, *in_use the
  * blocks really taken (they differ for littlefs, see esp01_lfs_usage).
@@ -418,7 +425,8 @@ static int do_check(const part *p, const char *path)
     esp01_err err;
     int n = p->kind == ESP01_FS_FAT
                 ? esp01_fat_check(p->buf, p->len, print_problem, NULL, &err)
-                : esp01_lfs_check(p->buf, p->len, print_problem, NULL, &err);
+                : esp01_lfs_check(p->buf, p->len, print_problem, print_note,
+                                  NULL, &err);
     if (n < 0)
         return cli_lib_error(n, &err);
     /* Reading every file catches what the structural walk cannot. */

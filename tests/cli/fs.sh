@@ -74,8 +74,13 @@ expect_fail "truncated image" 1 "says 98 blocks.*81920 bytes" "$ESP01" fs tree "
 for k in cycle badcrc ctzpast dotdot slash; do "$TOOLS/lfs_craft" $k "$TMP/$k.img"; done
 expect_fail "check: cycle" 1 "problems? found" "$ESP01" fs check "$TMP/cycle.img"
 check "check: cycle reported" grep -q "^problem: metadata list loops back to pair {1, 0}" "$TMP/out"
-expect_fail "check: bad CRC" 1 "1 problem found" "$ESP01" fs check "$TMP/badcrc.img"
-check "check: bad CRC reported" grep -q "^problem: block 1: commit at offset [0-9]* has a bad CRC" "$TMP/out"
+# The root's only commit in block 1 fails its CRC: littlefs falls back to
+# block 0 (an empty root, as lfs_format left it), as after a compaction
+# cut short.  Not damage littlefs can tell from a power cut: a note.
+expect_ok "check: newest block without a valid commit" "$ESP01" fs check "$TMP/badcrc.img"
+check "check: fall-back noted" grep -q "^note: metadata pair {0, 1}: block 1, the newer one, has no valid commit" "$TMP/out"
+expect_ok "tree: fall-back to the older block" "$ESP01" fs tree "$TMP/badcrc.img"
+check "tree: the older block's empty root" grep -q "^0 files, 0 directories" "$TMP/out"
 expect_fail "check: CTZ past end" 1 "problem found" "$ESP01" fs check "$TMP/ctzpast.img"
 check "check: CTZ reported" grep -q "CTZ pointer to block 999 is past the end" "$TMP/out"
 expect_fail "cat through a bad CTZ pointer" 1 "sub/big.bin.*block 999 is past the end" "$ESP01" fs cat "$TMP/ctzpast.img" sub/big.bin

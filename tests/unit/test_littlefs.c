@@ -61,7 +61,7 @@ static void roundtrip(esp01_tree *in, uint32_t blocks)
         free(img);
         return;
     }
-    CHECK_EQ(esp01_lfs_check(img, len, NULL, NULL, &err), 0);
+    CHECK_EQ(esp01_lfs_check(img, len, NULL, NULL, NULL, &err), 0);
     esp01_fs_usage u2;
     uint32_t distinct = 0;
     CHECK_EQ(esp01_lfs_usage(img, len, &u2, &distinct, &err), 0);
@@ -250,7 +250,7 @@ TEST(fixtures_check_clean)
             return;
         int seen = 0;
         esp01_err err;
-        CHECK_EQ(esp01_lfs_check(buf, len, count_problem, &seen, &err), 0);
+        CHECK_EQ(esp01_lfs_check(buf, len, count_problem, NULL, &seen, &err), 0);
         CHECK_EQ(seen, 0);
         free(buf);
     }
@@ -369,7 +369,7 @@ TEST(flipped_bytes_never_crash)
             int rc = esp01_lfs_read(ref, len, &t, &err);
             CHECK(rc == 0 || (rc < 0 && err.msg[0]));
             esp01_tree_free(&t);
-            CHECK(esp01_lfs_check(ref, len, NULL, NULL, &err) >= 0 ||
+            CHECK(esp01_lfs_check(ref, len, NULL, NULL, NULL, &err) >= 0 ||
                   err.msg[0]);
             ref[at] ^= 0x5a;
         }
@@ -391,13 +391,13 @@ TEST(bad_crc_and_ctz_damage_reported)
     CHECK(strstr(err.msg, "main.py") && strstr(err.msg, "past the end"));
     esp01_tree_free(&t);
     int n = 0;
-    CHECK_EQ(esp01_lfs_check(ref, len, count_problem, &n, &err), 1);
+    CHECK_EQ(esp01_lfs_check(ref, len, count_problem, NULL, &n, &err), 1);
     CHECK_EQ(n, 1);
     esp01_put_le32(ref + 27 * BS, 26);
     /* The lib directory's pair (block 28) loses its only commit. */
     ref[28 * BS + 10] ^= 0xff;
     n = 0;
-    CHECK(esp01_lfs_check(ref, len, count_problem, &n, &err) >= 1);
+    CHECK(esp01_lfs_check(ref, len, count_problem, NULL, &n, &err) >= 1);
     CHECK(n >= 1);
     CHECK_EQ(esp01_lfs_read(ref, len, &t, &err), ESP01_E_FORMAT);
     CHECK(strstr(err.msg, "no valid commit") != NULL);
