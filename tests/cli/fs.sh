@@ -17,20 +17,59 @@ expect_fail "fs bad --blocks" 2 "bad --blocks" "$ESP01" fs ls "$PROJ" --blocks l
 expect_fail "fs unknown option" 2 "unknown option '--frob'" "$ESP01" fs ls "$PROJ" --frob
 expect_fail "fs --force outside extract" 2 "only applies to extract" "$ESP01" fs ls "$PROJ" --force
 
-# --- reading MicroPython's images: manifest.json, exactly ---
+# --- every image in manifest.json (real MicroPython's, littlefs and FAT,
+# fresh and long used): ls, tree, extract, check and df, against the
+# manifest exactly ---
 if command -v node >/dev/null; then
-    for img in lfs2-esp01-fresh.img lfs2-esp01-project.img lfs2-2m-many.img; do
-        node -e '
-            const m = require(process.argv[1]);
-            const f = m.find(x => x.image === process.argv[2]);
-            const rows = f.entries.map(e => e.type === "dir"
-                ? `${e.path}\tdir\t-\t-` : `${e.path}\tfile\t${e.size}\t${e.sha256}`);
-            rows.sort((a, b) => Buffer.compare(Buffer.from(a.split("\t")[0]), Buffer.from(b.split("\t")[0])));
-            console.log(rows.join("\n"));' "$FX/manifest.json" "$img" >"$TMP/want.tsv"
-        "$TOOLS/lfs_dump" "$FX/$img" >"$TMP/got.tsv"
-        check "$img matches manifest.json" cmp -s "$TMP/want.tsv" "$TMP/got.tsv"
-        check "$img manifest is not empty" test -s "$TMP/want.tsv"
-    done
+    # one line per image: name, fs, statvfs free blocks; and per image
+    # $TMP/m/NAME.{top,tree,files}: what ls, tree and extract must show
+    mkdir -p "$TMP/m"
+    node -e '
+        const fs = require("fs");
+        const m = require(process.argv[1]), out = process.argv[2];
+        const byte = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+        const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+        for (const f of m) {
+            const es = f.entries.slice().sort((a, b) => byte(a.path, b.path));
+            const name = e => e.type === "dir" ? e.path + "/" : e.path;
+            fs.writeFileSync(`${out}/${f.image}.top`, es.filter(e => !e.path.includes("/"))
+                .map(name).join("\n") + "\n");
+            const files = es.filter(e => e.type === "file");
+            const bytes = files.reduce((s, e) => s + e.size, 0);
+            fs.writeFileSync(`${out}/${f.image}.tree`, es.map(name).join("\n") + "\n" +
+                `${plural(files.length, "file", "files")}, ` +
+                `${plural(es.length - files.length, "directory", "directories")}, ${bytes} bytes\n`);
+            fs.writeFileSync(`${out}/${f.image}.files`, es.map(e => e.type === "dir"
+                ? `${e.path}/` : `${e.path} ${e.size} ${e.sha256}`).sort(byte).join("\n") + "\n");
+            console.log(`${f.image} ${f.fs} ${f.statvfs_free_blocks}`);
+        }' "$FX/manifest.json" "$TMP/m" >"$TMP/images"
+    check "manifest.json lists images" test -s "$TMP/images"
+    while read -r img kind free; do
+        expect_ok "$img: fs ls" "$ESP01" fs ls "$FX/$img"
+        cut -c34- "$TMP/out" >"$TMP/got"
+        check "$img: ls shows the root as listed" cmp -s "$TMP/m/$img.top" "$TMP/got"
+        expect_ok "$img: fs tree" "$ESP01" fs tree "$FX/$img"
+        sed '$!s/^.\{33\}//' "$TMP/out" >"$TMP/got"
+        check "$img: tree shows every entry, and the totals" cmp -s "$TMP/m/$img.tree" "$TMP/got"
+        rm -rf "$TMP/x"
+        expect_ok "$img: fs extract" "$ESP01" fs extract "$FX/$img" "$TMP/x"
+        (cd "$TMP/x" && find . -mindepth 1 -type d -printf '%P/\n'
+         find . -type f -printf '%P\t%s\n' | LC_ALL=C sort >"$TMP/sizes"
+         find . -type f -printf '%P\0' | xargs -0 -r sha256sum -- |
+             sed 's/^\([0-9a-f]*\)  \(.*\)$/\2\t\1/' | LC_ALL=C sort >"$TMP/sums"
+         LC_ALL=C join -t "$(printf '\t')" "$TMP/sizes" "$TMP/sums" | tr '\t' ' ') |
+            LC_ALL=C sort >"$TMP/got"
+        LC_ALL=C sort "$TMP/m/$img.files" >"$TMP/want"
+        check "$img: extract gives every file, size and sha256" cmp -s "$TMP/want" "$TMP/got"
+        expect_ok "$img: fs check" "$ESP01" fs check "$FX/$img"
+        check "$img: check says clean" grep -Eq "^$FX/$img: (littlefs|fat) clean" "$TMP/out"
+        expect_ok "$img: fs df" "$ESP01" fs df "$FX/$img"
+        if [ "$kind" = lfs2 ]; then
+            check "$img: df's statvfs free is os.statvfs's $free" grep -Eq "^  statvfs +[0-9]+ used, $free free" "$TMP/out"
+        else
+            check "$img: df's free clusters are os.statvfs's $free" grep -Eq "^  free +$free blocks" "$TMP/out"
+        fi
+    done <"$TMP/images"
 else
     skip "fixtures match manifest.json" "node is not installed"
 fi
