@@ -392,6 +392,7 @@ int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
         usage->block_size = f.bs;
         usage->blocks_total = f.count;
         usage->blocks_used = c.used;
+        usage->blocks_in_use = c.distinct;
         if (distinct)
             *distinct = c.distinct;
     }

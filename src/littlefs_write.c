@@ -559,6 +559,7 @@ int esp01_lfs_write(const esp01_lfs_config *cfg, const esp01_tree *tree,
             /* statvfs counts each directory's pair twice (see
                esp01_lfs_usage); the root is not a directory entry. */
             usage->blocks_used = w.next_block + 2 * (uint32_t)(w.dir_count - 1);
+            usage->blocks_in_use = w.next_block;
         }
     }
     free(w.nodes);

@@ -120,12 +120,13 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
 
 /*
  * Blocks in use as os.statvfs() on the device reports them: MicroPython
- * counts with lfs_fs_traverse(), which visits every metadata pair (two
- * blocks each) and CTZ block once, and each subdirectory's pair a second
- * time through its parent's entry.  So blocks_used is the number of
- * distinct blocks in use plus two per subdirectory; `distinct` (may be
- * NULL) receives the plain count, so block_count - *distinct is what the
- * device can really still allocate.
+ * counts with lfs_fs_traverse(), which visits every metadata pair on the
+ * metadata list (two blocks each) and CTZ block once, and each
+ * subdirectory's pair a second time through its parent's entry.  So
+ * blocks_used is the number of distinct blocks in use plus two per
+ * subdirectory (orphans a power cut left count too, until littlefs drops
+ * them).  blocks_in_use, and *distinct (may be NULL), receive the plain
+ * count: block_count minus it is what the device can really allocate.
  */
 int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
                     uint32_t *distinct, esp01_err *err);

@@ -211,10 +211,16 @@ expect_fail "--blocks past the end" 1 "less than 300 blocks" "$ESP01" fs ls "$TM
 "$TOOLS/mkfw" --variant 1M "$TMP/fw1m.bin"
 "$TOOLS/mkfw" --variant 2M "$TMP/fw2m.bin"
 mkdir -p "$TMP/bproj/lib" && printf 'print(1)\n' >"$TMP/bproj/main.py" && head -c 6000 /dev/urandom >"$TMP/bproj/lib/blob.bin"
-"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw1m.bin" -o "$TMP/b1m.bin" >/dev/null 2>&1
+"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw1m.bin" -o "$TMP/b1m.bin" >"$TMP/b1m.out" 2>&1
 "$ESP01" build "$TMP/bproj" --firmware "$TMP/fw2m.bin" --flash-size 2M -o "$TMP/b2m.bin" >/dev/null 2>&1
 expect_ok "df on a 1M build output" "$ESP01" fs df "$TMP/b1m.bin"
 check "1M build: partition at 0x99000, 98 blocks" grep -q "offset 0x99000, 98 blocks" "$TMP/out"
+# build's budget line counts as df does: blocks really used, then statvfs
+used=$(sed -n 's/^ *used *\([0-9]*\) blocks.*/\1/p' "$TMP/out")
+sv=$(sed -n 's/^ *statvfs *\([0-9]*\) used, \(-*[0-9]*\) free.*/\1 used, \2 free/p' "$TMP/out")
+check "build's budget is df's count ($used used; statvfs $sv)" \
+    grep -q "filesystem $used of 98 blocks used, $(( (98 - used) * 4 )) KiB free (os.statvfs: $sv)" "$TMP/b1m.out"
+check "a subdirectory makes statvfs say more than is used" test "${sv%% *}" -gt "$used"
 expect_ok "df on a 2M build output" "$ESP01" fs df "$TMP/b2m.bin"
 check "2M build: partition at 0x100000, 251 blocks" grep -q "offset 0x100000, 251 blocks" "$TMP/out"
 "$ESP01" fs cat "$TMP/b2m.bin" lib/blob.bin >"$TMP/blob.out"
