@@ -451,7 +451,6 @@ int lfsd_load_state(lfsd_fs *f, lfsd_mdir *d, esp01_err *err)
     int rc = lfsd_walk(f, d, state_visit, &w, err);
     if (rc < 0)
         return rc;
-    memcpy(f->gstate, w.g, 12);
     uint32_t tag = esp01_le32(w.g);
     /* lfs_gstate_*: orphans in the length's low 9 bits (bit 9 never on
        disk), the top bit set while any are pending, a move when type1 is

@@ -140,8 +140,7 @@ typedef struct lfsd_fs {
     const uint8_t *buf;
     uint32_t bs, count;
     esp01_lfs_super sb; /* from the superblock entry in block 0 or 1 */
-    /* The global state: every pair's MOVESTATE delta XORed together. */
-    uint8_t gstate[12];
+    /* The global state (every pair's MOVESTATE delta XORed together). */
     bool move;          /* entry move_id of pair move_pair is moved away */
     uint32_t move_type, move_pair[2], move_id;
     uint32_t orphans;   /* orphan count in the state's tag */
