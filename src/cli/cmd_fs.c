@@ -39,6 +39,7 @@ static const char fs_help[] =
     "  cat IMAGE PATH           write a file's bytes to stdout\n"
     "  extract IMAGE DIR        copy every file and directory into DIR\n"
     "  check IMAGE              report every inconsistency; exit 1 if any\n"
+    "                           (notes: power-cut traces littlefs repairs)\n"
     "  df IMAGE                 blocks used and free, as statvfs on the board\n"
     "  mkfs DIR -o OUT          make a partition image holding DIR's files\n"
     "\n"
