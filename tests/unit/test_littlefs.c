@@ -112,6 +112,16 @@ TEST(roundtrip_size_boundaries)
     esp01_tree_free(&t);
 }
 
+/* A CTZ skip-list as long as the partition allows: 245 blocks, whose
+   heads carry up to 8 pointers. */
+TEST(roundtrip_ctz_list_filling_the_partition)
+{
+    esp01_tree t = ESP01_TREE_INIT;
+    CHECK_EQ(add_pattern(&t, "all.bin", 245u * 4096 - 245 * 8, 9), 0);
+    roundtrip(&t, 250);
+    esp01_tree_free(&t);
+}
+
 TEST(roundtrip_hundred_entries_one_dir_splits)
 {
     esp01_tree t = ESP01_TREE_INIT;
@@ -464,6 +474,7 @@ TEST(fs_facade)
 int main(void)
 {
     RUN(roundtrip_size_boundaries);
+    RUN(roundtrip_ctz_list_filling_the_partition);
     RUN(roundtrip_hundred_entries_one_dir_splits);
     RUN(roundtrip_root_with_300_entries);
     RUN(roundtrip_long_names_deep_nesting_prefix_names);
