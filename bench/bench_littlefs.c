@@ -134,7 +134,7 @@ int main(void)
            "read 1000 blocks, 500 files into memory", median(v, runs), runs);
     for (int r = 0; r < runs; r++) {
         double t0 = now_ms();
-        esp01_lfs_check(b, 1000 * 4096, NULL, NULL, &err);
+        esp01_lfs_check(b, 1000 * 4096, NULL, NULL, NULL, &err);
         v[r] = now_ms() - t0;
     }
     printf("%-44s median %.3f ms over %d runs\n", "check 1000 blocks, 500 files",

@@ -36,7 +36,7 @@ static void run(const uint8_t *data, size_t size)
     esp01_fs_usage u;
     uint32_t distinct;
     esp01_lfs_usage(data, size, &u, &distinct, &err);
-    esp01_lfs_check(data, size, ignore, NULL, &err);
+    esp01_lfs_check(data, size, ignore, ignore, NULL, &err);
 }
 
 /* Rewrite every commit CRC in one block so that the commit is valid. */
@@ -54,7 +54,7 @@ static void reseal(uint8_t *b, size_t bs)
             break;
         uint32_t type = (tag >> 20) & 0x7ff;
         ptag = tag;
-        if ((type & 0x7fe) == 0x500) {
+        if ((type & 0x780) == 0x500) { /* CRC tags: 0x500..0x57f */
             if (ds < 8)
                 break;
             esp01_put_le32(b + off + 4, ~esp01_crc32(0, b + start, off + 4 - start));

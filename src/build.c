@@ -144,8 +144,12 @@ int esp01_build(const uint8_t *firmware, size_t firmware_len,
     res->write_offset = whole ? 0 : lay->fs_start;
     uint8_t *part = whole ? res->image + lay->fs_start : res->image;
     rc = esp01_fs_write(res->fs, &files, lay->fs_blocks, part, part_len,
-                        &res->usage, err);
+                        NULL, err);
     esp01_tree_free(&files);
+    /* Counted from the partition as built, the way `esp01 fs df` counts
+       any partition, so the budget and df never disagree. */
+    if (rc == 0)
+        rc = esp01_fs_usage_of(part, part_len, &res->usage, err);
     if (rc == 0 && whole) {
         memset(res->image, 0xFF, lay->fs_start);
         memcpy(res->image, firmware, res->firmware.firmware_len);

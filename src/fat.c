@@ -938,6 +938,7 @@ int esp01_fat_write(const esp01_tree *tree, uint32_t block_count, uint8_t *out,
         usage->block_size = (uint32_t)csz;
         usage->blocks_total = g.cluster_count;
         usage->blocks_used = (uint32_t)used;
+        usage->blocks_in_use = (uint32_t)used;
     }
     rc = 0;
 done:
@@ -1539,5 +1540,6 @@ int esp01_fat_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
     usage->block_size = (uint32_t)cluster_bytes(&g);
     usage->blocks_total = g.cluster_count;
     usage->blocks_used = used;
+    usage->blocks_in_use = used;
     return 0;
 }

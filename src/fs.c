@@ -65,6 +65,22 @@ int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,
                       "partition?)");
 }
 
+int esp01_fs_usage_of(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
+                      esp01_err *err)
+{
+    switch (esp01_fs_detect(buf, len)) {
+    case ESP01_FS_LITTLEFS:
+        return esp01_lfs_usage(buf, len, usage, NULL, err);
+    case ESP01_FS_FAT:
+        return esp01_fat_usage(buf, len, usage, err);
+    case ESP01_FS_NONE:
+        break;
+    }
+    return esp01_fail(err, ESP01_E_FORMAT,
+                      "no littlefs or FAT filesystem found (blank or damaged "
+                      "partition?)");
+}
+
 uint32_t esp01_fs_file_blocks(esp01_fs_kind kind, size_t size)
 {
     if (kind == ESP01_FS_LITTLEFS) {

@@ -24,6 +24,8 @@ typedef struct esp01_fs_usage {
     uint32_t block_size;
     uint32_t blocks_total;
     uint32_t blocks_used;    /* what statvfs on the device would call used */
+    uint32_t blocks_in_use;  /* blocks really taken: blocks_total minus this
+                                is what the device can still allocate */
 } esp01_fs_usage;
 
 /* Which format the partition holds (by its superblock / boot sector). */
@@ -47,6 +49,16 @@ int esp01_fs_write(esp01_fs_kind kind, const esp01_tree *tree,
  * directory's metadata).  For the per-file budget report.
  */
 uint32_t esp01_fs_file_blocks(esp01_fs_kind kind, size_t size);
+
+/*
+ * Blocks in use in the partition in buf, whichever format: the one count
+ * `esp01 fs df`, `fs check`, `fs mkfs` and `esp01 build` all report.  For
+ * littlefs, blocks_used is what os.statvfs on the board says (each
+ * directory's pair counted twice, see esp01_lfs_usage) and blocks_in_use
+ * the blocks really taken; for FAT both are the clusters in use.
+ */
+int esp01_fs_usage_of(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
+                      esp01_err *err);
 
 /* Read every entry of the partition in buf into `out` (an empty tree). */
 int esp01_fs_read(const uint8_t *buf, size_t len, esp01_tree *out,

@@ -10,10 +10,11 @@
  * larger ones in CTZ skip-lists.  MicroPython mounts the result as its own.
  *
  * The reader mounts a buffer read-only the way lfs_mount/lfs_dir_fetch do:
- * newest valid commit of each metadata pair, deleted and moved entries
- * skipped, a pending move (global state) honoured.  All reads are bounded
- * by the buffer; loops are bounded by the block count, so a hostile image
- * costs at most O(blocks * block_size) time and memory.
+ * the metadata list followed to its null tail, the newest valid commit of
+ * each metadata pair (a commit cut short by a power cut ignored), deleted
+ * and moved entries skipped, a pending move (global state) honoured.  All
+ * reads are bounded by the buffer; loops are bounded by the block count.
+ * docs/filesystems.md lists every on-disk form accepted and refused.
  *
  * Every buffer is caller-owned.  Functions return 0 (or a count) on success
  * and a negative ESP01_E_* code with `err` filled on failure.
@@ -119,30 +120,39 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
 
 /*
  * Blocks in use as os.statvfs() on the device reports them: MicroPython
- * counts with lfs_fs_traverse(), which visits every metadata pair (two
- * blocks each) and CTZ block once, and each subdirectory's pair a second
- * time through its parent's entry.  So blocks_used is the number of
- * distinct blocks in use plus two per subdirectory; `distinct` (may be
- * NULL) receives the plain count, so block_count - *distinct is what the
- * device can really still allocate.
+ * counts with lfs_fs_traverse(), which visits every metadata pair on the
+ * metadata list (two blocks each) and CTZ block once, and each
+ * subdirectory's pair a second time through its parent's entry.  So
+ * blocks_used is the number of distinct blocks in use plus two per
+ * subdirectory (orphans a power cut left count too, until littlefs drops
+ * them).  blocks_in_use, and *distinct (may be NULL), receive the plain
+ * count: block_count minus it is what the device can really allocate.
  */
 int esp01_lfs_usage(const uint8_t *buf, size_t len, esp01_fs_usage *usage,
                     uint32_t *distinct, esp01_err *err);
 
-/* Called once per problem found by esp01_lfs_check(); msg is one line. */
+/* Called once per finding of esp01_lfs_check(); msg is one line. */
 typedef void (*esp01_lfs_report_fn)(void *ctx, const char *msg);
 
 /*
  * Check the partition in `buf` and call `report` (may be NULL) once for
- * every inconsistency found: no valid commit in a pair, a bad CRC, a tail
- * or directory pointer out of range, a cycle in the metadata list, a pair
- * reached twice, an orphaned pair, a CTZ pointer past the end or pointing
- * at the wrong block, a block used twice, a bad name, a pending orphan
- * count.  Returns the number of problems (0 = clean), or a negative code
- * only when it could not run (no superblock, out of memory).
+ * every inconsistency found: no valid commit in a pair, a commit that fails
+ * its CRC with valid ones after it, a tail or directory pointer out of
+ * range, a cycle in the metadata list, a pair reached twice, an orphaned,
+ * dangling or desynchronised pair the global state does not account for,
+ * a CTZ pointer past the end or pointing at the wrong block, a block used
+ * twice, a bad name, tags littlefs 2.x never writes.
+ *
+ * `note` (may be NULL) receives what a power cut leaves in a healthy
+ * littlefs, which littlefs reads past and repairs at its next write: a
+ * last commit cut short, a compaction cut short, a pending rename, orphans
+ * the global state counts.  These are not problems.
+ *
+ * Returns the number of problems (0 = clean), or a negative code only when
+ * it could not run (no superblock, out of memory).
  */
 int esp01_lfs_check(const uint8_t *buf, size_t len, esp01_lfs_report_fn report,
-                    void *ctx, esp01_err *err);
+                    esp01_lfs_report_fn note, void *ctx, esp01_err *err);
 
 #ifdef __cplusplus
 }

@@ -449,14 +449,20 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
         printf("%8zu %6u  %s\n", e->size, esp01_fs_file_blocks(r->fs, e->size),
                e->path);
     }
-    /* usage is os.statvfs's count, which counts directory pairs twice and
-       can pass the total with very many directories. */
-    uint32_t free_blocks = r->usage.blocks_used < r->usage.blocks_total
-                               ? r->usage.blocks_total - r->usage.blocks_used
-                               : 0;
-    printf("\n%zu files, %zu bytes; filesystem %u of %u blocks used, %u KiB free\n",
-           files, esp01_tree_bytes(tree), r->usage.blocks_used,
-           r->usage.blocks_total, free_blocks * 4);
+    /* The count `esp01 fs df` gives: blocks really taken, and for littlefs
+       what os.statvfs on the board will say, which counts each
+       directory's pair twice (and can pass the total). */
+    const esp01_fs_usage *u = &r->usage;
+    uint32_t free_blocks = u->blocks_in_use < u->blocks_total
+                               ? u->blocks_total - u->blocks_in_use : 0;
+    printf("\n%zu files, %zu bytes; filesystem %u of %u %s used, %u KiB free",
+           files, esp01_tree_bytes(tree), u->blocks_in_use, u->blocks_total,
+           r->fs == ESP01_FS_FAT ? "clusters" : "blocks",
+           free_blocks * u->block_size / 1024);
+    if (r->fs == ESP01_FS_LITTLEFS)
+        printf(" (os.statvfs: %u used, %d free)", u->blocks_used,
+               (int)((int64_t)u->blocks_total - (int64_t)u->blocks_used));
+    printf("\n");
     for (size_t i = 0; i < tree->count; i++) {
         const esp01_entry *e = &tree->entries[i];
         size_t n = strlen(e->path);

@@ -39,6 +39,7 @@ static const char fs_help[] =
     "  cat IMAGE PATH           write a file's bytes to stdout\n"
     "  extract IMAGE DIR        copy every file and directory into DIR\n"
     "  check IMAGE              report every inconsistency; exit 1 if any\n"
+    "                           (notes: power-cut traces littlefs repairs)\n"
     "  df IMAGE                 blocks used and free, as statvfs on the board\n"
     "  mkfs DIR -o OUT          make a partition image holding DIR's files\n"
     "\n"
@@ -398,19 +399,11 @@ static void print_problem(void *ctx, const char *msg)
     printf("problem: %s\n", msg);
 }
 
-/*
- * Blocks in use: `u` as os.statvfs on the device counts them, *in_use the
- * blocks really taken (they differ for littlefs, see esp01_lfs_usage).
- */
-static int part_usage(const part *p, esp01_fs_usage *u, uint32_t *in_use,
-                      esp01_err *err)
+/* Traces of a power cut that littlefs repairs itself: not problems. */
+static void print_note(void *ctx, const char *msg)
 {
-    if (p->kind == ESP01_FS_FAT) {
-        int rc = esp01_fat_usage(p->buf, p->len, u, err);
-        *in_use = u->blocks_used;
-        return rc;
-    }
-    return esp01_lfs_usage(p->buf, p->len, u, in_use, err);
+    (void)ctx;
+    printf("note: %s\n", msg);
 }
 
 static int do_check(const part *p, const char *path)
@@ -418,7 +411,8 @@ static int do_check(const part *p, const char *path)
     esp01_err err;
     int n = p->kind == ESP01_FS_FAT
                 ? esp01_fat_check(p->buf, p->len, print_problem, NULL, &err)
-                : esp01_lfs_check(p->buf, p->len, print_problem, NULL, &err);
+                : esp01_lfs_check(p->buf, p->len, print_problem, print_note,
+                                  NULL, &err);
     if (n < 0)
         return cli_lib_error(n, &err);
     /* Reading every file catches what the structural walk cannot. */
@@ -434,12 +428,11 @@ static int do_check(const part *p, const char *path)
         return cli_error("'%s': %d problem%s found", path, n, n == 1 ? "" : "s");
     }
     esp01_fs_usage u;
-    uint32_t in_use;
-    rc = part_usage(p, &u, &in_use, &err);
+    rc = esp01_fs_usage_of(p->buf, p->len, &u, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
     printf("%s: %s clean (%u of %u %s)\n", path, esp01_fs_name(p->kind),
-           (unsigned)in_use, (unsigned)u.blocks_total,
+           (unsigned)u.blocks_in_use, (unsigned)u.blocks_total,
            p->kind == ESP01_FS_FAT ? "clusters used" : "blocks in use");
     return EXIT_OK;
 }
@@ -448,10 +441,10 @@ static int do_df(const part *p, const char *path)
 {
     esp01_err err;
     esp01_fs_usage u;
-    uint32_t in_use;
-    int rc = part_usage(p, &u, &in_use, &err);
+    int rc = esp01_fs_usage_of(p->buf, p->len, &u, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);
+    uint32_t in_use = u.blocks_in_use;
     esp01_tree t;
     if (read_tree(p, &t) != 0) {
         esp01_tree_free(&t);
@@ -744,9 +737,9 @@ static int do_mkfs(const fs_args *a)
         size_t files = 0;
         for (size_t i = 0; i < t.count; i++)
             files += t.entries[i].type == ESP01_ENTRY_FILE;
-        uint32_t in_use = u.blocks_used;
-        if (kind == ESP01_FS_LITTLEFS)
-            esp01_lfs_usage(img, len, &u, &in_use, &err);
+        if (esp01_fs_usage_of(img, len, &u, &err) < 0)
+            u.blocks_in_use = u.blocks_used;
+        uint32_t in_use = u.blocks_in_use;
         printf("%s: %s, %u blocks of 4096 bytes; %zu file%s, %zu bytes; "
                "%u blocks used, %u free\n",
                a->out, esp01_fs_name(kind), (unsigned)blocks, files,

@@ -17,20 +17,59 @@ expect_fail "fs bad --blocks" 2 "bad --blocks" "$ESP01" fs ls "$PROJ" --blocks l
 expect_fail "fs unknown option" 2 "unknown option '--frob'" "$ESP01" fs ls "$PROJ" --frob
 expect_fail "fs --force outside extract" 2 "only applies to extract" "$ESP01" fs ls "$PROJ" --force
 
-# --- reading MicroPython's images: manifest.json, exactly ---
+# --- every image in manifest.json (real MicroPython's, littlefs and FAT,
+# fresh and long used): ls, tree, extract, check and df, against the
+# manifest exactly ---
 if command -v node >/dev/null; then
-    for img in lfs2-esp01-fresh.img lfs2-esp01-project.img lfs2-2m-many.img; do
-        node -e '
-            const m = require(process.argv[1]);
-            const f = m.find(x => x.image === process.argv[2]);
-            const rows = f.entries.map(e => e.type === "dir"
-                ? `${e.path}\tdir\t-\t-` : `${e.path}\tfile\t${e.size}\t${e.sha256}`);
-            rows.sort((a, b) => Buffer.compare(Buffer.from(a.split("\t")[0]), Buffer.from(b.split("\t")[0])));
-            console.log(rows.join("\n"));' "$FX/manifest.json" "$img" >"$TMP/want.tsv"
-        "$TOOLS/lfs_dump" "$FX/$img" >"$TMP/got.tsv"
-        check "$img matches manifest.json" cmp -s "$TMP/want.tsv" "$TMP/got.tsv"
-        check "$img manifest is not empty" test -s "$TMP/want.tsv"
-    done
+    # one line per image: name, fs, statvfs free blocks; and per image
+    # $TMP/m/NAME.{top,tree,files}: what ls, tree and extract must show
+    mkdir -p "$TMP/m"
+    node -e '
+        const fs = require("fs");
+        const m = require(process.argv[1]), out = process.argv[2];
+        const byte = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+        const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+        for (const f of m) {
+            const es = f.entries.slice().sort((a, b) => byte(a.path, b.path));
+            const name = e => e.type === "dir" ? e.path + "/" : e.path;
+            fs.writeFileSync(`${out}/${f.image}.top`, es.filter(e => !e.path.includes("/"))
+                .map(name).join("\n") + "\n");
+            const files = es.filter(e => e.type === "file");
+            const bytes = files.reduce((s, e) => s + e.size, 0);
+            fs.writeFileSync(`${out}/${f.image}.tree`, es.map(name).join("\n") + "\n" +
+                `${plural(files.length, "file", "files")}, ` +
+                `${plural(es.length - files.length, "directory", "directories")}, ${bytes} bytes\n`);
+            fs.writeFileSync(`${out}/${f.image}.files`, es.map(e => e.type === "dir"
+                ? `${e.path}/` : `${e.path} ${e.size} ${e.sha256}`).sort(byte).join("\n") + "\n");
+            console.log(`${f.image} ${f.fs} ${f.statvfs_free_blocks}`);
+        }' "$FX/manifest.json" "$TMP/m" >"$TMP/images"
+    check "manifest.json lists images" test -s "$TMP/images"
+    while read -r img kind free; do
+        expect_ok "$img: fs ls" "$ESP01" fs ls "$FX/$img"
+        cut -c34- "$TMP/out" >"$TMP/got"
+        check "$img: ls shows the root as listed" cmp -s "$TMP/m/$img.top" "$TMP/got"
+        expect_ok "$img: fs tree" "$ESP01" fs tree "$FX/$img"
+        sed '$!s/^.\{33\}//' "$TMP/out" >"$TMP/got"
+        check "$img: tree shows every entry, and the totals" cmp -s "$TMP/m/$img.tree" "$TMP/got"
+        rm -rf "$TMP/x"
+        expect_ok "$img: fs extract" "$ESP01" fs extract "$FX/$img" "$TMP/x"
+        (cd "$TMP/x" && find . -mindepth 1 -type d -printf '%P/\n'
+         find . -type f -printf '%P\t%s\n' | LC_ALL=C sort >"$TMP/sizes"
+         find . -type f -printf '%P\0' | xargs -0 -r sha256sum -- |
+             sed 's/^\([0-9a-f]*\)  \(.*\)$/\2\t\1/' | LC_ALL=C sort >"$TMP/sums"
+         LC_ALL=C join -t "$(printf '\t')" "$TMP/sizes" "$TMP/sums" | tr '\t' ' ') |
+            LC_ALL=C sort >"$TMP/got"
+        LC_ALL=C sort "$TMP/m/$img.files" >"$TMP/want"
+        check "$img: extract gives every file, size and sha256" cmp -s "$TMP/want" "$TMP/got"
+        expect_ok "$img: fs check" "$ESP01" fs check "$FX/$img"
+        check "$img: check says clean" grep -Eq "^$FX/$img: (littlefs|fat) clean" "$TMP/out"
+        expect_ok "$img: fs df" "$ESP01" fs df "$FX/$img"
+        if [ "$kind" = lfs2 ]; then
+            check "$img: df's statvfs free is os.statvfs's $free" grep -Eq "^  statvfs +[0-9]+ used, $free free" "$TMP/out"
+        else
+            check "$img: df's free clusters are os.statvfs's $free" grep -Eq "^  free +$free blocks" "$TMP/out"
+        fi
+    done <"$TMP/images"
 else
     skip "fixtures match manifest.json" "node is not installed"
 fi
@@ -71,11 +110,9 @@ head -c 409600 /dev/zero | tr '\0' '\377' >"$TMP/blank.img"
 expect_fail "blank image" 1 "holds no littlefs or FAT" "$ESP01" fs ls "$TMP/blank.img"
 head -c 81920 "$PROJ" >"$TMP/short.img"
 expect_fail "truncated image" 1 "says 98 blocks.*81920 bytes" "$ESP01" fs tree "$TMP/short.img"
-for k in cycle badcrc ctzpast dotdot slash; do "$TOOLS/lfs_craft" $k "$TMP/$k.img"; done
+for k in cycle ctzpast dotdot slash; do "$TOOLS/lfs_craft" $k "$TMP/$k.img"; done
 expect_fail "check: cycle" 1 "problems? found" "$ESP01" fs check "$TMP/cycle.img"
 check "check: cycle reported" grep -q "^problem: metadata list loops back to pair {1, 0}" "$TMP/out"
-expect_fail "check: bad CRC" 1 "1 problem found" "$ESP01" fs check "$TMP/badcrc.img"
-check "check: bad CRC reported" grep -q "^problem: block 1: commit at offset [0-9]* has a bad CRC" "$TMP/out"
 expect_fail "check: CTZ past end" 1 "problem found" "$ESP01" fs check "$TMP/ctzpast.img"
 check "check: CTZ reported" grep -q "CTZ pointer to block 999 is past the end" "$TMP/out"
 expect_fail "cat through a bad CTZ pointer" 1 "sub/big.bin.*block 999 is past the end" "$ESP01" fs cat "$TMP/ctzpast.img" sub/big.bin
@@ -88,6 +125,77 @@ check "pending move: moved entry gone from the source" test "$(grep -c ' xy$' "$
 check "pending move: destination listed" grep -q " sub/xy$" "$TMP/out"
 check "pending move: the rest is there" grep -q "^3 files, 1 directory" "$TMP/out"
 expect_ok "pending move: check clean" "$ESP01" fs check "$TMP/move.img"
+
+# --- on-disk forms littlefs writes and our writer never does ---
+# lfs_craft builds each tag by tag (its source says what each holds); the
+# listings and statvfs counts below are what real littlefs 2.11 mounted
+# them as (lfs_dir_read, lfs_fs_traverse), except where a comment says.
+crafted() { # KIND LISTING STATVFS: read, check and df of a crafted image
+    local kind=$1 want=$2 statvfs=$3
+    "$TOOLS/lfs_craft" "$kind" "$TMP/$kind.img"
+    "$TOOLS/lfs_dump" "$TMP/$kind.img" 2>"$TMP/err" | cut -f1-3 >"$TMP/got.tsv"
+    printf '%b' "$want" >"$TMP/want.tsv"
+    check "$kind: lists as littlefs does" cmp -s "$TMP/want.tsv" "$TMP/got.tsv"
+    expect_ok "$kind: check calls it clean" "$ESP01" fs check "$TMP/$kind.img"
+    cp "$TMP/out" "$TMP/check.out"
+    "$ESP01" fs df "$TMP/$kind.img" >"$TMP/df" 2>&1
+    check "$kind: statvfs counts $statvfs used" grep -Eq "^  statvfs +$statvfs used" "$TMP/df"
+}
+noted() { # NAME REGEX: the last crafted check printed a matching note
+    check "$1" grep -Eq "^note: $2" "$TMP/check.out"
+}
+crafted nulltail 'a.txt\tfile\t5\n' 2
+check "nulltail: nothing to note" test "$(grep -c '^note' "$TMP/check.out")" -eq 0
+crafted expanded 'lib\tdir\t-\nlib/x.py\tfile\t6\nmain.py\tfile\t18\n' 8
+crafted orphan 'keep.txt\tfile\t2\n' 4
+noted "orphan: noted, not a problem" "pair \{2, 3\} is on the metadata list but in no directory"
+noted "orphan: the global state's count noted" "the global state says 1 orphaned pair"
+crafted halforphan 'd\tdir\t-\nd/new.txt\tfile\t4\n' 6
+noted "halforphan: noted" "pair \{2, 3\} on the metadata list is the old copy of pair \{2, 4\}"
+crafted torn 'a.txt\tfile\t2\n' 2
+noted "torn: the cut commit noted" "block 1: the commit at offset [0-9]+ was cut short"
+"$ESP01" fs cat "$TMP/torn.img" a.txt >"$TMP/a.txt"
+check "torn: the last whole commit's data" test "$(cat "$TMP/a.txt")" = v2
+crafted tornfcrc 'a.txt\tfile\t2\n' 2
+noted "tornfcrc: seen through the FCRC" "block 1: the commit at offset [0-9]+ was cut short"
+crafted fellback 'old.txt\tfile\t13\n' 2
+noted "fellback: noted" "metadata pair \{0, 1\}: block 1, the newer one, has no valid commit"
+crafted validbit 'a.txt\tfile\t2\nsub\tdir\t-\nsub/new.txt\tfile\t4\n' 6
+crafted v20 'f.txt\tfile\t4\n' 2
+crafted entries 'grown.txt\tfile\t5000\nrenamed.txt\tfile\t7\nsmall.txt\tfile\t6\nzero.bin\tfile\t0\n' 4
+expect_ok "entries: tree" "$ESP01" fs tree "$TMP/entries.img"
+check "entries: mtime kept through the rename" grep -q "2023-11-14 22:13:20  renamed.txt" "$TMP/out"
+check "entries: a removed mtime is gone" grep -Eq "^ +0  -  +zero.bin$" "$TMP/out"
+"$ESP01" fs cat "$TMP/entries.img" grown.txt >"$TMP/grown"
+check "entries: the file grown into a CTZ list" test "$(head -c 26 "$TMP/grown")" = abcdefghijklmnopqrstuvwxyz
+# littlefs 2.9.1 and later also hide c.txt, the entry after the moved one,
+# until their next write finishes the move; we list it, as they do then.
+# statvfs misses it as theirs does.
+crafted movemid 'c.txt\tfile\t6\nsub\tdir\t-\nsub/a.txt\tfile\t7\n' 6
+noted "movemid: the pending rename noted" "id 1 of pair \{1, 0\} is the old name of a renamed entry"
+
+# ... and forms that are damage, or that no littlefs writes
+"$TOOLS/lfs_craft" damaged "$TMP/damaged.img"
+expect_fail "damaged: check" 1 "1 problem found" "$ESP01" fs check "$TMP/damaged.img"
+check "damaged: the lost commits reported" grep -q "^problem: block 1: commit at offset [0-9]* has a bad CRC, and valid commits follow it" "$TMP/out"
+"$ESP01" fs cat "$TMP/damaged.img" a.txt >"$TMP/a.txt"
+check "damaged: read up to the bad commit, as littlefs does" test "$(cat "$TMP/a.txt")" = v1
+"$TOOLS/lfs_craft" orphanleak "$TMP/leak.img"
+expect_ok "orphanleak: reads" "$ESP01" fs ls "$TMP/leak.img"
+expect_fail "orphanleak: an orphan the global state does not count" 1 "1 problem found" "$ESP01" fs check "$TMP/leak.img"
+check "orphanleak: reported as an orphan" grep -q "^problem: metadata pair {2, 3} is in the list but no directory points to it (orphan)" "$TMP/out"
+"$TOOLS/lfs_craft" oddtag "$TMP/oddtag.img"
+expect_ok "oddtag: reads" "$ESP01" fs cat "$TMP/oddtag.img" a.txt
+expect_fail "oddtag: check" 1 "1 problem found" "$ESP01" fs check "$TMP/oddtag.img"
+check "oddtag: reported" grep -q "never writes (first: type 0x100)" "$TMP/out"
+"$TOOLS/lfs_craft" nullhard "$TMP/nullhard.img"
+expect_fail "nullhard: refused" 1 "directory '/' continues at a null pair" "$ESP01" fs tree "$TMP/nullhard.img"
+expect_fail "nullhard: check" 1 "problem found" "$ESP01" fs check "$TMP/nullhard.img"
+"$TOOLS/lfs_craft" oddtype "$TMP/oddtype.img"
+expect_fail "oddtype: refused" 1 "entry 'link' of type 0x003" "$ESP01" fs ls "$TMP/oddtype.img"
+"$TOOLS/lfs_craft" superstray "$TMP/superstray.img"
+expect_fail "superstray: refused" 1 "pair \{2, 3\} holds a superblock entry" "$ESP01" fs extract "$TMP/superstray.img" "$TMP/ss"
+check "superstray: nothing extracted" test ! -e "$TMP/ss"
 
 # --- whole-flash dumps and build outputs ---
 { printf '\351'; head -c $((0x99000 - 1)) /dev/zero | tr '\0' '\377'; cat "$PROJ"; head -c 20480 /dev/zero | tr '\0' '\377'; } >"$TMP/flash.bin"
@@ -103,10 +211,16 @@ expect_fail "--blocks past the end" 1 "less than 300 blocks" "$ESP01" fs ls "$TM
 "$TOOLS/mkfw" --variant 1M "$TMP/fw1m.bin"
 "$TOOLS/mkfw" --variant 2M "$TMP/fw2m.bin"
 mkdir -p "$TMP/bproj/lib" && printf 'print(1)\n' >"$TMP/bproj/main.py" && head -c 6000 /dev/urandom >"$TMP/bproj/lib/blob.bin"
-"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw1m.bin" -o "$TMP/b1m.bin" >/dev/null 2>&1
+"$ESP01" build "$TMP/bproj" --firmware "$TMP/fw1m.bin" -o "$TMP/b1m.bin" >"$TMP/b1m.out" 2>&1
 "$ESP01" build "$TMP/bproj" --firmware "$TMP/fw2m.bin" --flash-size 2M -o "$TMP/b2m.bin" >/dev/null 2>&1
 expect_ok "df on a 1M build output" "$ESP01" fs df "$TMP/b1m.bin"
 check "1M build: partition at 0x99000, 98 blocks" grep -q "offset 0x99000, 98 blocks" "$TMP/out"
+# build's budget line counts as df does: blocks really used, then statvfs
+used=$(sed -n 's/^ *used *\([0-9]*\) blocks.*/\1/p' "$TMP/out")
+sv=$(sed -n 's/^ *statvfs *\([0-9]*\) used, \(-*[0-9]*\) free.*/\1 used, \2 free/p' "$TMP/out")
+check "build's budget is df's count ($used used; statvfs $sv)" \
+    grep -q "filesystem $used of 98 blocks used, $(( (98 - used) * 4 )) KiB free (os.statvfs: $sv)" "$TMP/b1m.out"
+check "a subdirectory makes statvfs say more than is used" test "${sv%% *}" -gt "$used"
 expect_ok "df on a 2M build output" "$ESP01" fs df "$TMP/b2m.bin"
 check "2M build: partition at 0x100000, 251 blocks" grep -q "offset 0x100000, 251 blocks" "$TMP/out"
 "$ESP01" fs cat "$TMP/b2m.bin" lib/blob.bin >"$TMP/blob.out"

@@ -1,4 +1,5 @@
 #include "check.h"
+#include "manifest.h"
 
 #include "bytes.h"
 #include "esp01/fat.h"
@@ -21,129 +22,61 @@ static uint8_t *load_shared(const char *rel, size_t *len)
     return buf;
 }
 
-/* Value of "key": "..." or "key": N inside [p, end), copied to out. */
-static bool json_field(const char *p, const char *end, const char *key,
-                       char *out, size_t outsz)
+static void count_issue(void *ctx, const char *msg)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    size_t pl = strlen(pat);
-    for (const char *s = p; s + pl < end; s++) {
-        if (memcmp(s, pat, pl) != 0)
+    printf("# %s\n", msg);
+    (*(int *)ctx)++;
+}
+
+/*
+ * Every FAT image in manifest.json, as real MicroPython wrote it (fresh and
+ * after long use): read back exactly as listed, checked clean, its free
+ * clusters what os.statvfs said; and the same files written by us take no
+ * more clusters than there.
+ */
+TEST(manifest_fat_images)
+{
+    manifest m;
+    CHECK_EQ(manifest_load(&m, check_shared()), 0);
+    size_t seen = 0;
+    for (size_t i = 0; i < m.count; i++) {
+        const mf_image *im = &m.images[i];
+        if (strcmp(im->fs, "fat") != 0)
             continue;
-        s += pl;
-        bool quoted = *s == '"';
-        if (quoted)
-            s++;
-        size_t n = 0;
-        while (s < end && n + 1 < outsz &&
-               (quoted ? *s != '"' : (*s != ',' && *s != '}')))
-            out[n++] = *s++;
-        out[n] = '\0';
-        return true;
-    }
-    return false;
-}
-
-/* The manifest object of the FAT fixture: [*start, *end). */
-static bool manifest_object(const char *json, const char **start,
-                            const char **end)
-{
-    const char *img = strstr(json, "\"image\": \"" FIXTURE "\"");
-    if (!img)
-        return false;
-    /* Objects are {"statvfs_free_blocks": ..., "entries": [...], "image": ...} */
-    const char *s = img;
-    while (s > json && strncmp(s, "{\"statvfs_free_blocks\"", 22) != 0)
-        s--;
-    *start = s;
-    *end = strchr(img, '}');
-    return *end != NULL;
-}
-
-static esp01_tree tree_of_fixture(const uint8_t *img, size_t len)
-{
-    esp01_tree t = ESP01_TREE_INIT;
-    esp01_err e;
-    if (esp01_fat_read(img, len, &t, &e) < 0)
-        printf("# read: %s\n", e.msg);
-    return t;
-}
-
-TEST(fixture_matches_manifest)
-{
-    size_t len, mlen;
-    uint8_t *img = load_shared(FIXTURE, &len);
-    uint8_t *man = load_shared("manifest.json", &mlen);
-    CHECK(img && man);
-    if (!img || !man) {
+        seen++;
+        size_t len;
+        uint8_t *img = manifest_image(im, check_shared(), &len);
+        CHECK(img != NULL);
+        if (!img)
+            continue;
+        CHECK_EQ(len, (size_t)im->block_count * im->block_size);
+        esp01_tree t = ESP01_TREE_INIT;
+        esp01_err e;
+        int rc = esp01_fat_read(img, len, &t, &e);
+        if (rc)
+            printf("# %s: %s\n", im->image, e.msg);
+        CHECK_EQ(rc, 0);
+        CHECK_EQ(manifest_compare(im, &t), 0);
+        int issues = 0;
+        CHECK_EQ(esp01_fat_check(img, len, count_issue, &issues, &e), 0);
+        CHECK_EQ(issues, 0);
+        esp01_fs_usage u;
+        CHECK_EQ(esp01_fat_usage(img, len, &u, &e), 0);
+        CHECK_EQ(u.block_size, im->block_size);
+        CHECK_EQ(u.blocks_total - u.blocks_used, im->statvfs_free_blocks);
+        uint32_t blocks = (uint32_t)im->block_count;
+        uint8_t *ours = malloc(len);
+        esp01_fs_usage mine;
+        CHECK_EQ(esp01_fat_write(&t, blocks, ours, len, &mine, &e), 0);
+        CHECK(mine.blocks_used <= u.blocks_used);
+        CHECK_EQ(mine.blocks_total, u.blocks_total);
+        free(ours);
+        esp01_tree_free(&t);
         free(img);
-        free(man);
-        return;
     }
-    char *json = calloc(1, mlen + 1);
-    memcpy(json, man, mlen);
-    const char *start = NULL, *end = NULL;
-    CHECK(manifest_object(json, &start, &end));
-    if (!start || !end) {
-        free(json);
-        free(img);
-        free(man);
-        return;
-    }
-    esp01_tree t = tree_of_fixture(img, len);
-    CHECK(t.count > 0);
-    size_t listed = 0;
-    for (const char *p = strstr(start, "{\"path\""); p && p < end;
-         p = strstr(p + 1, "{\"path\"")) {
-        const char *q = strchr(p, '}');
-        char path[512], type[16], size[32], sha[80];
-        CHECK(json_field(p, q, "path", path, sizeof path));
-        CHECK(json_field(p, q, "type", type, sizeof type));
-        const esp01_entry *x = esp01_tree_find(&t, path);
-        CHECK(x != NULL);
-        listed++;
-        if (!x)
-            continue;
-        if (strcmp(type, "dir") == 0) {
-            CHECK_EQ(x->type, ESP01_ENTRY_DIR);
-            continue;
-        }
-        CHECK_EQ(x->type, ESP01_ENTRY_FILE);
-        CHECK(json_field(p, q, "size", size, sizeof size));
-        CHECK(json_field(p, q, "sha256", sha, sizeof sha));
-        CHECK_EQ(x->size, strtoull(size, NULL, 10));
-        uint8_t d[32];
-        char hex[65];
-        esp01_sha256(x->data, x->size, d);
-        esp01_hex(d, 32, hex);
-        CHECK_STR(hex, sha);
-    }
-    CHECK(listed >= 5);
-    CHECK_EQ(t.count, listed);
-
-    char freeb[32], count[32];
-    CHECK(json_field(start, end, "statvfs_free_blocks", freeb, sizeof freeb));
-    CHECK(json_field(start, end, "block_count", count, sizeof count));
-    esp01_fs_usage u;
-    esp01_err e;
-    CHECK_EQ(esp01_fat_usage(img, len, &u, &e), 0);
-    CHECK_EQ(u.block_size, 4096);
-    CHECK_EQ(u.blocks_total - u.blocks_used, strtoul(freeb, NULL, 10));
-    CHECK_EQ(esp01_fat_check(img, len, NULL, NULL, &e), 0);
-
-    /* Density: the same files written by us take no more clusters. */
-    uint32_t blocks = (uint32_t)strtoul(count, NULL, 10);
-    uint8_t *ours = malloc((size_t)blocks * 4096);
-    esp01_fs_usage mine;
-    CHECK_EQ(esp01_fat_write(&t, blocks, ours, (size_t)blocks * 4096, &mine, &e), 0);
-    CHECK(mine.blocks_used <= u.blocks_used);
-    CHECK_EQ(mine.blocks_total, u.blocks_total);
-    free(ours);
-    esp01_tree_free(&t);
-    free(json);
-    free(img);
-    free(man);
+    CHECK(seen > 0);
+    printf("# %zu FAT images in manifest.json\n", seen);
+    manifest_free(&m);
 }
 
 TEST(empty_format_matches_micropython_mkfs)
@@ -631,7 +564,7 @@ TEST(broken_long_name_falls_back_to_short_name)
 
 int main(void)
 {
-    RUN(fixture_matches_manifest);
+    RUN(manifest_fat_images);
     RUN(empty_format_matches_micropython_mkfs);
     RUN(geometry_follows_fatfs_mkfs);
     RUN(short_names_as_fatfs_makes_them);
