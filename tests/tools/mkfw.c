@@ -36,6 +36,8 @@ static void usage(void)
           "  --header MODE,SIZE,FREQ           header bytes 2-3 as numbers (default 0,2,0)\n"
           "  --no-trailer                      only the v1 image (no 0x8FFC word, irom0, MD5)\n"
           "  --dump-size N                     pad with 0xFF to N bytes (a flash dump)\n"
+          "  --code FILE                       take code bytes from FILE, not noise\n"
+          "  --code-noise PERCENT              replace that share of them by noise\n"
           "  --put OFFSET:FILE                 copy FILE into the output at OFFSET\n"
           "  --corrupt checksum|md5|magic|segment-past-end|length-word\n"
           "  --truncate N                      keep only the first N bytes\n"
@@ -85,10 +87,46 @@ static void put_str(uint8_t *buf, size_t cap, size_t *at, const char *s)
 
 #define MAX_PUTS 4
 
+/* --code FILE: segment and irom0 bytes taken from FILE (cyclically)
+ * instead of noise, so that an image compresses like real machine code. */
+static uint8_t *code_buf;
+static size_t code_len, code_pos;
+static unsigned code_noise; /* percent of code bytes replaced by noise */
+
+static int load_code(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 1 << 20;
+    code_buf = malloc(cap);
+    code_len = code_buf ? fread(code_buf, 1, cap, f) : 0;
+    fclose(f);
+    if (!code_len) {
+        fprintf(stderr, "mkfw: %s: nothing to take code from\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static uint8_t code_byte(void)
+{
+    if (!code_len)
+        return noise();
+    uint8_t b = code_buf[code_pos++];
+    if (code_pos == code_len)
+        code_pos = 0;
+    if (code_noise && noise() % 100 < code_noise)
+        b = noise();
+    return b;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = "1M", *version = "v1.22.1", *date = "2024-01-05";
-    const char *vfs = NULL, *corrupt = NULL, *out = NULL;
+    const char *vfs = NULL, *corrupt = NULL, *out = NULL, *code = NULL;
     unsigned long irom_size = 0, dump_size = 0, truncate_to = 0;
     bool truncate = false, split = false, no_banner = false, no_trailer = false;
     bool tiny = false, ota_bundle = false;
@@ -122,6 +160,8 @@ int main(int argc, char **argv)
                 usage();
             puts_spec[nputs++] = v;
         } else if (ARG("--corrupt")) corrupt = v;
+        else if (ARG("--code")) code = v;
+        else if (ARG("--code-noise")) code_noise = (unsigned)num(v);
         else if (ARG("--truncate")) truncate_to = num(v), truncate = true;
         else if (ARG("--seed")) rng_state = (uint32_t)num(v) | 1u;
         else if (a[0] == '-') usage();
@@ -175,6 +215,8 @@ int main(int argc, char **argv)
     if (!buf)
         return 1;
     memset(buf, 0xFF, cap);
+    if (code && load_code(code) < 0)
+        return 1;
 
     /* v1 image: .text (IRAM), .data and .rodata (DRAM), as makeimg.py names them. */
     static const uint32_t seg_addr[3] = {0x40100000u, 0x3FFE8000u, 0x3FFE8368u};
@@ -194,7 +236,7 @@ int main(int argc, char **argv)
         esp01_put_le32(buf + off + 4, seg_len[s]);
         off += 8;
         for (uint32_t k = 0; k < seg_len[s]; k++) {
-            buf[off + k] = noise();
+            buf[off + k] = code_byte();
             sum ^= buf[off + k];
         }
         off += seg_len[s];
@@ -208,7 +250,7 @@ int main(int argc, char **argv)
         esp01_put_le32(buf + 0x8FFC, (uint32_t)(0x9000 + irom_size));
         uint8_t *irom = buf + 0x9000;
         for (size_t k = 0; k < irom_size; k++)
-            irom[k] = noise();
+            irom[k] = code_byte();
         /* Literal pools: code loads irom0 addresses (functions, strings)
          * from words next to it, about one word in sixteen. */
         if (irom_link)
