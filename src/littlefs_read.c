@@ -15,8 +15,29 @@ typedef struct reader {
     lfsd_mdir *dirs[DEPTH_MAX]; /* one per depth level, allocated on the way down */
     size_t entries;
     uint64_t ctz_bytes;    /* file data outside metadata, all files together */
+    esp01_lfs_owner_fn owner; /* esp01_lfs_owners: who uses which block */
+    void *owner_ctx;
     char path[ESP01_PATH_MAX + 1];
 } reader;
+
+/* A file's blocks, last to first: each block but the first starts with a
+ * pointer to the one before it (SPEC.md, "CTZ skip-lists"). */
+static void own_ctz(reader *r, uint32_t head, uint32_t size)
+{
+    if (!size)
+        return;
+    uint32_t last = size - 1;
+    uint32_t i = ctz_index(r->f->bs, &last);
+    uint32_t b = head;
+    for (;;) {
+        if (b >= r->f->count)
+            return; /* the read itself reports the damage */
+        r->owner(r->owner_ctx, b, false, r->path);
+        if (i-- == 0)
+            return;
+        b = esp01_le32(r->f->buf + (size_t)b * r->f->bs);
+    }
+}
 
 static bool mark_seen(uint8_t *seen, uint32_t b)
 {
@@ -53,6 +74,10 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
         int rc = lfsd_fetch(f, pair, d, err);
         if (rc < 0)
             return rc;
+        if (r->owner) {
+            r->owner(r->owner_ctx, d->pair[0], true, plen ? r->path : "");
+            r->owner(r->owner_ctx, d->pair[1], true, plen ? r->path : "");
+        }
         const uint8_t *blk = f->buf + (size_t)d->pair[0] * f->bs;
         for (uint32_t id = 0; id < d->count; id++) {
             const lfsd_slot *s = &d->slots[id];
@@ -129,6 +154,8 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
                                   r->path, err);
                     if (rc < 0)
                         return rc;
+                    if (r->owner)
+                        own_ctz(r, esp01_le32(st), (uint32_t)size);
                 } else {
                     return esp01_fail(err, ESP01_E_FORMAT,
                                       "file '%s' has no data pointer",
@@ -159,8 +186,9 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
     }
 }
 
-int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
-                   esp01_err *err)
+static int read_tree(const uint8_t *buf, size_t len, esp01_tree *out,
+                     esp01_lfs_owner_fn owner, void *owner_ctx,
+                     esp01_err *err)
 {
     lfsd_fs f;
     int rc = lfsd_open(&f, buf, len, err);
@@ -170,6 +198,8 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
     memset(&r, 0, sizeof r);
     r.f = &f;
     r.out = out;
+    r.owner = owner;
+    r.owner_ctx = owner_ctx;
     r.dirs_seen = calloc((f.count + 7) / 8, 1);
     r.dirs[0] = malloc(sizeof(lfsd_mdir));
     if (!r.dirs_seen || !r.dirs[0])
@@ -194,5 +224,20 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
     free(r.dirs_seen);
     for (int i = 0; i < DEPTH_MAX; i++)
         free(r.dirs[i]);
+    return rc;
+}
+
+int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
+                   esp01_err *err)
+{
+    return read_tree(buf, len, out, NULL, NULL, err);
+}
+
+int esp01_lfs_owners(const uint8_t *buf, size_t len, esp01_lfs_owner_fn fn,
+                     void *ctx, esp01_err *err)
+{
+    esp01_tree t = ESP01_TREE_INIT;
+    int rc = read_tree(buf, len, &t, fn, ctx, err);
+    esp01_tree_free(&t);
     return rc;
 }

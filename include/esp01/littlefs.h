@@ -119,6 +119,18 @@ int esp01_lfs_read(const uint8_t *buf, size_t len, esp01_tree *out,
                    esp01_err *err);
 
 /*
+ * Who owns each block: called once per block of every metadata pair the
+ * directory tree reaches (`metadata` true, `path` the directory, "" for
+ * the root) and every block of every file stored outside its metadata
+ * (`path` the file).  Blocks not reported are free (or hold orphans a
+ * power cut left).  Fails as esp01_lfs_read does.
+ */
+typedef void (*esp01_lfs_owner_fn)(void *ctx, uint32_t block, bool metadata,
+                                   const char *path);
+int esp01_lfs_owners(const uint8_t *buf, size_t len, esp01_lfs_owner_fn fn,
+                     void *ctx, esp01_err *err);
+
+/*
  * Blocks in use as os.statvfs() on the device reports them: MicroPython
  * counts with lfs_fs_traverse(), which visits every metadata pair on the
  * metadata list (two blocks each) and CTZ block once, and each

@@ -4,9 +4,96 @@
 #include <string.h>
 
 #include "esp01/fileio.h"
+#include "esp01/fs.h"
 #include "esp01/image.h"
+#include "esp01/layout.h"
+#include "esp01/littlefs.h"
 #include "esp01/stub.h"
 #include "romcli.h"
+
+/*
+ * What the image holds where, so a differing sector can be named: the
+ * firmware, and in an esp01 build's littlefs partition the file or
+ * directory owning each block.
+ */
+struct image_map {
+    bool firmware;
+    uint32_t firmware_end;
+    uint32_t fs_start, fs_blocks; /* 0 blocks: no littlefs partition */
+    char **owner;                  /* per block: path, or NULL (free) */
+    bool *meta;
+};
+
+static void own(void *ctx, uint32_t block, bool metadata, const char *path)
+{
+    struct image_map *m = ctx;
+    if (block >= m->fs_blocks || m->owner[block])
+        return;
+    m->owner[block] = strdup(path);
+    m->meta[block] = metadata;
+}
+
+static void map_image(const uint8_t *img, size_t len, uint32_t chip,
+                      struct image_map *m)
+{
+    memset(m, 0, sizeof *m);
+    esp01_image_info info;
+    esp01_layout lay;
+    if (esp01_image_parse(img, len, &info, NULL) < 0)
+        return;
+    m->firmware = true;
+    m->firmware_end = (uint32_t)info.firmware_len;
+    if (esp01_layout_for(&info, chip, &lay, NULL) < 0 || !lay.has_fs ||
+        lay.fs_start >= len)
+        return;
+    size_t plen = (size_t)lay.fs_blocks * 4096;
+    if (plen > len - lay.fs_start ||
+        esp01_fs_detect(img + lay.fs_start, plen) != ESP01_FS_LITTLEFS)
+        return;
+    m->owner = calloc(lay.fs_blocks, sizeof *m->owner);
+    m->meta = calloc(lay.fs_blocks, sizeof *m->meta);
+    if (!m->owner || !m->meta)
+        return;
+    m->fs_start = lay.fs_start;
+    m->fs_blocks = lay.fs_blocks;
+    if (esp01_lfs_owners(img + lay.fs_start, plen, own, m, NULL) < 0)
+        m->fs_blocks = 0; /* unreadable: say nothing rather than guess */
+}
+
+static void unmap_image(struct image_map *m)
+{
+    for (uint32_t b = 0; m->owner && b < m->fs_blocks; b++)
+        free(m->owner[b]);
+    free(m->owner);
+    free(m->meta);
+}
+
+/* "main.py, lib/ (directory)" for flash [addr, end), or what else it is. */
+static void describe(const struct image_map *m, uint32_t addr, uint32_t end,
+                     char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = 0;
+    if (m->firmware && addr < m->firmware_end)
+        n += (size_t)snprintf(out + n, cap - n, "firmware");
+    for (uint32_t a = addr; a < end && n < cap; a += 4096) {
+        if (!m->fs_blocks || a < m->fs_start ||
+            a >= m->fs_start + m->fs_blocks * 4096u)
+            continue;
+        uint32_t b = (a - m->fs_start) / 4096;
+        const char *what = m->owner[b] ? m->owner[b] : NULL;
+        char item[300];
+        if (!what)
+            snprintf(item, sizeof item, "free space");
+        else if (m->meta[b])
+            snprintf(item, sizeof item, "%s/ (directory)", *what ? what : "");
+        else
+            snprintf(item, sizeof item, "%s", what);
+        if (strstr(out, item))
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", item);
+    }
+}
 
 static void usage(FILE *out)
 {
@@ -15,7 +102,9 @@ static void usage(FILE *out)
             "Check that the flash holds IMAGE.bin, by MD5 sums the flasher stub\n"
             "computes on the chip (the whole image, then 64 KiB blocks, then\n"
             "4 KiB sectors): no flash data crosses the wire.  Differing sectors\n"
-            "are listed by offset.  For a firmware image at 0x0, header bytes\n"
+            "are listed by offset, with what they hold in the image: the\n"
+            "firmware, or in an esp01 build the littlefs files and directories\n"
+            "owning them.  For a firmware image at 0x0, header bytes\n"
             "2-3 (flash mode and size, which 'esp01 flash' sets for the chip)\n"
             "are compared as the chip has them.  Exit status 0 when the flash\n"
             "holds the image, 1 when it does not.\n\n"
@@ -125,6 +214,10 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     printf("%u of %u sectors differ from %s:\n", ndiff, nsec, path);
+    struct image_map map;
+    memset(&map, 0, sizeof map);
+    if (offset == 0)
+        map_image(img, len, o.flash.size, &map);
     unsigned shown = 0;
     for (uint32_t s = 0; s < nsec; s++) {
         if (!(differs[s / 8] & (1u << (s % 8))))
@@ -132,15 +225,20 @@ int cmd_verify(int argc, char **argv)
         uint32_t e = s;
         while (e + 1 < nsec && (differs[(e + 1) / 8] & (1u << ((e + 1) % 8))))
             e++;
-        if (shown++ < 64)
-            printf("  0x%06llx-0x%06llx  %u sector%s\n",
+        if (shown++ < 64) {
+            char what[512];
+            describe(&map, (uint32_t)offset + s * 4096u,
+                     (uint32_t)offset + (e + 1) * 4096u, what, sizeof what);
+            printf("  0x%06llx-0x%06llx  %u sector%s%s%s\n",
                    (unsigned long long)(offset + s * 4096u),
                    (unsigned long long)(offset + (e + 1) * 4096u),
-                   e - s + 1, e == s ? "" : "s");
+                   e - s + 1, e == s ? "" : "s", *what ? "  " : "", what);
+        }
         s = e;
     }
     if (shown > 64)
         printf("  ... and %u more ranges\n", shown - 64);
+    unmap_image(&map);
     romcli_finish(&o);
     code = EXIT_FAIL;
 out:

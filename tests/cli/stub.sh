@@ -141,15 +141,24 @@ start_stub_sim p
 expect_ok "verify: the flash holds the image" "$ESP01" verify p2.bin --port p.tty --after no-reset
 stop_sim
 check "verify: says so" grep -q 'holds p2.bin (1028096 bytes, 251 sectors' out
-printf 'XY' | dd of=p.flash bs=1 seek=$((0xA1234)) conv=notrunc status=none
-printf 'XY' | dd of=p.flash bs=1 seek=$((0xA5000)) conv=notrunc status=none
+# Damage the firmware, the root directory's pair, lib/data.py's block and
+# free space: each differing sector is named by what the build put there.
+data_at=$(grep -obaF "$(head -c 40 proj/lib/data.py)" p2.bin | head -1 | cut -d: -f1)
+data_sec=$((data_at / 4096 * 4096))
+for at in $((0x1234)) $((0x99000)) $((data_at + 100)) $((0xF5000)); do
+    printf 'XY' | dd of=p.flash bs=1 seek="$at" conv=notrunc status=none
+done
 start_stub_sim p
 "$ESP01" verify p2.bin --port p.tty --after no-reset >out 2>err
 check "verify: exit status 1 when sectors differ" test $? -eq 1
 stop_sim
-check "verify: lists them by offset" grep -q '^  0x0a1000-0x0a2000  1 sector$' out
-check "verify: and the other one" grep -q '^  0x0a5000-0x0a6000  1 sector$' out
-check "verify: counts them" grep -q '^2 of 251 sectors differ from p2.bin:$' out
+check "verify: counts them" grep -q '^4 of 251 sectors differ from p2.bin:$' out
+check "verify: the firmware's sector by offset" grep -q '^  0x001000-0x002000  1 sector  firmware$' out
+check "verify: the partition's first block is the root directory" \
+    grep -q '^  0x099000-0x09a000  1 sector  / (directory)$' out
+check "verify: a file's block is named by the file" \
+    grep -q "^  $(printf '0x%06x-0x%06x' $data_sec $((data_sec + 4096)))  1 sector  lib/data.py\$" out
+check "verify: unused blocks are free space" grep -q '^  0x0f5000-0x0f6000  1 sector  free space$' out
 
 # ---- erase -------------------------------------------------------------------
 head -c 1048576 /dev/zero > e.flash

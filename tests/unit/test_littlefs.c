@@ -306,6 +306,76 @@ TEST(manifest_littlefs_images)
     manifest_free(&m);
 }
 
+struct owners {
+    uint32_t count;
+    uint8_t *kind;        /* 0 free, 1 metadata, 2 data, 3 claimed twice */
+    uint32_t data_blocks;
+    bool out_of_range;
+};
+
+static void note_owner(void *ctx, uint32_t block, bool metadata,
+                       const char *path)
+{
+    struct owners *o = ctx;
+    (void)path;
+    if (block >= o->count) {
+        o->out_of_range = true;
+        return;
+    }
+    uint8_t k = metadata ? 1 : 2;
+    if (o->kind[block] && !(metadata && o->kind[block] == 1))
+        k = 3;
+    o->kind[block] = k;
+    if (!metadata)
+        o->data_blocks++;
+}
+
+/* Block owners (what `esp01 verify` names differing sectors by) cover the
+ * blocks in use exactly: every file's blocks once, every pair's blocks. */
+TEST(owners_cover_the_blocks_in_use)
+{
+    manifest m;
+    CHECK_EQ(manifest_load(&m, check_shared()), 0);
+    for (size_t i = 0; i < m.count; i++) {
+        const mf_image *im = &m.images[i];
+        if (strcmp(im->fs, "lfs2") != 0)
+            continue;
+        size_t len;
+        uint8_t *buf = manifest_image(im, check_shared(), &len);
+        if (!buf)
+            continue;
+        esp01_err err;
+        struct owners o = {(uint32_t)im->block_count, NULL, 0, false};
+        o.kind = calloc(o.count, 1);
+        CHECK_EQ(esp01_lfs_owners(buf, len, note_owner, &o, &err), 0);
+        CHECK(!o.out_of_range);
+        uint32_t owned = 0, twice = 0;
+        for (uint32_t b = 0; b < o.count; b++) {
+            owned += o.kind[b] != 0;
+            twice += o.kind[b] == 3;
+        }
+        CHECK_EQ(twice, 0);
+        uint32_t want_data = 0;
+        esp01_lfs_config cfg;
+        esp01_lfs_config_micropython(&cfg, o.count);
+        for (size_t k = 0; k < im->nentries; k++)
+            if (!im->entries[k].is_dir)
+                want_data += esp01_lfs_file_blocks(&cfg, (size_t)im->entries[k].size);
+        CHECK_EQ(o.data_blocks, want_data);
+        esp01_fs_usage u;
+        uint32_t distinct = 0;
+        CHECK_EQ(esp01_lfs_usage(buf, len, &u, &distinct, &err), 0);
+        /* What a power cut orphaned is in use but nobody's. */
+        if (strstr(im->image, "powercut"))
+            CHECK(owned <= distinct);
+        else
+            CHECK_EQ(owned, distinct);
+        free(o.kind);
+        free(buf);
+    }
+    manifest_free(&m);
+}
+
 TEST(too_big_is_nospace)
 {
     esp01_tree t = ESP01_TREE_INIT;
@@ -482,6 +552,7 @@ int main(void)
     RUN(deterministic_and_order_independent);
     RUN(superblock_block_matches_micropython_fixture);
     RUN(manifest_littlefs_images);
+    RUN(owners_cover_the_blocks_in_use);
     RUN(too_big_is_nospace);
     RUN(file_where_dir_needed_is_refused);
     RUN(flipped_bytes_never_crash);
