@@ -427,7 +427,8 @@ static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
         prev_span = bl[b].upto - prev_upto;
         prev_upto = bl[b].upto;
         prog->done = base + bl[b].upto;
-        prog->payload_done += bl[b].len;
+        /* Image bytes, so the rate shown is what the user's data moves at. */
+        prog->payload_done += prev_span;
         report(rom, prog, ESP01_ROM_PHASE_WRITE, addr + bl[b].upto);
     }
     if (rc == 0) {
@@ -613,6 +614,7 @@ static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
                all_ff(img + (size_t)e * SECTOR, SECTOR) == blank)
             e++;
         uint32_t addr = offset + s * SECTOR, n = (e - s) * SECTOR;
+        uint32_t done_before = prog->done;
         int rc = 0;
         esp01_err e1;
         for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
@@ -627,7 +629,7 @@ static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
                                addr, e1.msg);
             } else {
                 rc = defl_write(rom, addr, img + (size_t)s * SECTOR, n, prog,
-                                prog->done, &stats->compressed, &e1);
+                                done_before, &stats->compressed, &e1);
             }
             if (rc == 0 || rc == ESP01_E_INTERRUPTED)
                 break;
@@ -642,7 +644,9 @@ static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
             stats->data_sectors += e - s;
             stats->runs++;
         }
-        prog->done += n;
+        prog->done = done_before + n;
+        report(rom, prog, blank ? ESP01_ROM_PHASE_ERASE : ESP01_ROM_PHASE_WRITE,
+               addr + n);
         s = e;
     }
     return 0;

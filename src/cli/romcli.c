@@ -259,6 +259,8 @@ void romcli_progress(void *ctx, const esp01_rom_progress *ev)
         p->retries++;
         return;
     }
+    if (ev->total == 0)
+        return; /* a comparison before the amount of work is known */
     if (!p->tty) {
         int step = ev->total ? (int)((uint64_t)ev->done * 10 / ev->total) : 0;
         if (step != p->last_step) {
