@@ -408,9 +408,17 @@ static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
                                     &e);
             if (rc == 0 && r.status == 0)
                 break;
-            /* A block refused for its checksum was not taken: again. */
+            /* A block refused for its checksum was not taken, and one
+             * whose reply was lost may have been: the stub answers a
+             * repeat of the last block it took without writing it twice
+             * (docs/stub.md), so both go again under the same number. */
             if (rc == 0 && r.error == ESP01_STUB_ERR_CHECKSUM && resend < 3)
                 continue;
+            if ((rc == ESP01_E_TIMEOUT || rc == ESP01_E_PROTOCOL) &&
+                resend < 3) {
+                esp01_romi_discard(rom);
+                continue;
+            }
             if (rc == 0) {
                 rom->last_error = r.error;
                 rc = esp01_fail(&e, ESP01_E_DEVICE, "the flasher stub "
