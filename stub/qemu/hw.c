@@ -8,8 +8,8 @@
  * the flash; the idle loop calls it too.  Semihosting reads never block and
  * QEMU's console holds only 16 bytes, refilled by another QEMU thread, so
  * when reads find nothing for 40 us the stub halts (WAITI on the CCOMPARE0
- * timer) for 50 us, or 1 ms after 20 ms of quiet: the refilling thread gets the
- * host CPU, and an idle QEMU does not burn one.
+ * timer) for 50 us, 1 ms after 20 ms of quiet, 10 ms after 1 s: the
+ * refilling thread gets the host CPU, and an idle QEMU costs almost none.
  */
 #include "hw.h"
 #include "semihost.h"
@@ -20,6 +20,8 @@
 #define SPIN_US 40u
 #define SLEEP_BUSY_US 50u
 #define SLEEP_QUIET_US 1000u
+#define IDLE_AFTER_MS 1000u
+#define SLEEP_IDLE_US 10000u /* a host's first byte waits at most this */
 
 void stub_main(void);
 
@@ -74,8 +76,13 @@ void hw_idle(void)
             return;
     } while (qemu_ccount() - t0 < SPIN_US * QEMU_CPU_MHZ &&
              qemu_ccount() - last_byte_cc < QUIET_BEFORE_SLEEP_MS * 1000u * QEMU_CPU_MHZ);
-    int quiet = qemu_ccount() - last_byte_cc > QUIET_BEFORE_SLEEP_MS * 1000u * QEMU_CPU_MHZ;
-    qemu_sleep_cycles((quiet ? SLEEP_QUIET_US : SLEEP_BUSY_US) * QEMU_CPU_MHZ);
+    /* In ms, so that the counter's 107 s wrap only makes a long-idle stub
+       a little more attentive for a moment. */
+    uint32_t quiet_ms = (qemu_ccount() - last_byte_cc) / (1000u * QEMU_CPU_MHZ);
+    uint32_t us = quiet_ms >= IDLE_AFTER_MS          ? SLEEP_IDLE_US
+                  : quiet_ms >= QUIET_BEFORE_SLEEP_MS ? SLEEP_QUIET_US
+                                                      : SLEEP_BUSY_US;
+    qemu_sleep_cycles(us * QEMU_CPU_MHZ);
 }
 
 /* QEMU's sim machine maps RAM only (docs/stub.md); anything else would
