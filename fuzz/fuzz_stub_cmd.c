@@ -38,14 +38,24 @@ static void frame(const uint8_t *p, size_t n)
     feed(enc, k);
 }
 
-/* Poll until the stub idles; it must, within a bounded number of steps. */
+/* Poll until the stub idles.  A step that neither idles, nor sends, nor
+   takes a frame, many times over, means it is stuck; sending forever
+   means a read that never ends.  (A READ_FLASH of 64 KiB in 1-byte frames
+   with a huge window legitimately takes 64 Ki steps.) */
 static void settle(void)
 {
-    for (int i = 0; i < 20000; i++) {
+    unsigned stuck = 0;
+    for (uint32_t steps = 0; steps < (1u << 22); steps++) {
         uint32_t before = fake.now_ms;
+        size_t tx = fake.tx_len;
+        uint8_t head = S.rx.head;
         stub_poll(&S);
         if (fake.now_ms != before)
             return;
+        if (fake.tx_len != tx || S.rx.head != head)
+            stuck = 0;
+        else if (++stuck > 1000)
+            abort();
         if (fake.tx_len > (1u << 22))
             fake.tx_len = 0; /* keep memory bounded; content is not checked */
     }

@@ -10,8 +10,10 @@
  * them under fake_ names (STUB_QEMU_ROM).
  *
  * The SPI flash functions return 0 on success (SpiFlashOpResult: 0 ok,
- * 1 error, 2 timeout), refuse addresses at or past the chip size set by
- * SPIParamCfg, and take word-aligned addresses, buffers and lengths.
+ * 1 error, 2 timeout) and refuse ranges past the chip size set by
+ * SPIParamCfg.  They move whole words, so the stub only ever passes them
+ * word-aligned flash addresses, buffers and lengths (the QEMU build's
+ * versions refuse anything else, to catch a slip).
  */
 #ifndef STUB_ROM_H
 #define STUB_ROM_H

@@ -3,12 +3,13 @@
  * esp8266.c: the UART is QEMU's semihosting console (fd 0 in, fd 1 out).
  *
  * Received bytes reach the protocol core the way the chip's UART interrupt
- * delivers them: uart_pump() is attached with ets_isr_attach() like the
+ * delivers them: uart_isr() is attached with ets_isr_attach() like the
  * chip's handler, and the fake ROM calls it all the time it is "busy" with
- * the flash; the idle loop calls it too.  Semihosting reads never block, so
- * the idle loop spins while bytes keep coming and, after a quiet spell,
- * sleeps 1 ms at a time (WAITI on the CCOMPARE0 timer) so that an idle
- * QEMU does not burn a host CPU.
+ * the flash; the idle loop calls it too.  Semihosting reads never block and
+ * QEMU's console holds only 16 bytes, refilled by another QEMU thread, so
+ * when reads find nothing for 40 us the stub halts (WAITI on the CCOMPARE0
+ * timer) for 50 us, 1 ms after 20 ms of quiet, 10 ms after 1 s: the
+ * refilling thread gets the host CPU, and an idle QEMU costs almost none.
  */
 #include "hw.h"
 #include "semihost.h"
@@ -16,8 +17,11 @@
 
 #define ETS_UART_INUM 5
 #define QUIET_BEFORE_SLEEP_MS 20u
-#define SLEEP_MS 1u
-#define TIMER0_INTERRUPT 6 /* CCOMPARE0 on QEMU's lx106 */
+#define SPIN_US 40u
+#define SLEEP_BUSY_US 50u
+#define SLEEP_QUIET_US 1000u
+#define IDLE_AFTER_MS 1000u
+#define SLEEP_IDLE_US 10000u /* a host's first byte waits at most this */
 
 void stub_main(void);
 
@@ -26,16 +30,24 @@ static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 static uint32_t last_byte_cc;
 
-static void uart_pump(void *arg)
+/* Everything the console has; the count. */
+static int32_t pump(void)
 {
-    (void)arg;
     uint8_t buf[64];
-    int32_t n;
+    int32_t n, total = 0;
     while ((n = semi_read(0, buf, sizeof buf)) > 0) {
         for (int32_t i = 0; i < n; i++)
             stub_rx_byte(&S.rx, buf[i]);
         last_byte_cc = qemu_ccount();
+        total += n;
     }
+    return total;
+}
+
+static void uart_isr(void *arg)
+{
+    (void)arg;
+    pump();
 }
 
 void hw_uart_write(const uint8_t *p, uint32_t n)
@@ -54,25 +66,23 @@ void hw_uart_drain(void)
     /* Semihosting writes reach the socket before they return. */
 }
 
-static void sleep_ms(uint32_t ms)
-{
-    uint32_t ps, enable = 1u << TIMER0_INTERRUPT;
-    /* Masked until WAITI lowers the level: a timer that fires before the
-       WAITI must wake it, not be taken (and switched off) just before. */
-    __asm__ volatile("rsil %0, 1" : "=r"(ps));
-    uint32_t wake = qemu_ccount() + ms * 1000u * QEMU_CPU_MHZ;
-    /* Writing CCOMPARE0 also clears a timer interrupt left pending. */
-    __asm__ volatile("wsr %0, ccompare0\n\tisync" : : "r"(wake));
-    __asm__ volatile("wsr %0, intenable\n\trsync" : : "r"(enable));
-    __asm__ volatile("waiti 0" : : : "memory");
-    (void)ps;
-}
-
 void hw_idle(void)
 {
-    uart_pump(0);
-    if (qemu_ccount() - last_byte_cc > QUIET_BEFORE_SLEEP_MS * 1000u * QEMU_CPU_MHZ)
-        sleep_ms(SLEEP_MS);
+    /* Bytes flowing: QEMU refills its console within microseconds, so
+       look again for a moment before halting. */
+    uint32_t t0 = qemu_ccount();
+    do {
+        if (pump())
+            return;
+    } while (qemu_ccount() - t0 < SPIN_US * QEMU_CPU_MHZ &&
+             qemu_ccount() - last_byte_cc < QUIET_BEFORE_SLEEP_MS * 1000u * QEMU_CPU_MHZ);
+    /* In ms, so that the counter's 107 s wrap only makes a long-idle stub
+       a little more attentive for a moment. */
+    uint32_t quiet_ms = (qemu_ccount() - last_byte_cc) / (1000u * QEMU_CPU_MHZ);
+    uint32_t us = quiet_ms >= IDLE_AFTER_MS          ? SLEEP_IDLE_US
+                  : quiet_ms >= QUIET_BEFORE_SLEEP_MS ? SLEEP_QUIET_US
+                                                      : SLEEP_BUSY_US;
+    qemu_sleep_cycles(us * QEMU_CPU_MHZ);
 }
 
 /* QEMU's sim machine maps RAM only (docs/stub.md); anything else would
@@ -110,7 +120,7 @@ void stub_main(void)
     SelectSpiFunction();
     spi_flash_attach();
     last_byte_cc = qemu_ccount();
-    ets_isr_attach(ETS_UART_INUM, uart_pump, 0);
+    ets_isr_attach(ETS_UART_INUM, uart_isr, 0);
     ets_isr_unmask(1u << ETS_UART_INUM);
 
     stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);

@@ -31,6 +31,7 @@ void stub_entry(void);
 /* Reading at 40 MHz, dual output: 10 bytes per microsecond. */
 #define READ_BYTES_PER_US 10u
 #define READ_SETUP_US 1u
+#define BUSY_NAP_US 50u
 
 #define UART0_CLKDIV 0x60000014u
 #define UART_STRIDE 0xF00u
@@ -111,13 +112,24 @@ static void take_interrupts(void)
             isr[i].fn(isr[i].arg);
 }
 
-static void busy_us(uint32_t us)
+/* Busy until `us` after `start` (a ccount value): the time the host
+   spent on the file counts as part of the operation's time.  Between
+   interrupts the CPU halts briefly, so that QEMU's console thread can
+   bring in the bytes the interrupt handler will want. */
+static void busy_since(uint32_t start, uint32_t us)
 {
     while (us) {
-        uint32_t step = us > 1000000u ? 1000000u : us;
-        uint32_t start = qemu_ccount(), cycles = step * QEMU_CPU_MHZ;
-        while (qemu_ccount() - start < cycles)
+        uint32_t step = us > 1000000u ? 1000000u : us, cycles = step * QEMU_CPU_MHZ;
+        for (;;) {
             take_interrupts();
+            uint32_t done = qemu_ccount() - start;
+            if (done >= cycles)
+                break;
+            uint32_t nap = BUSY_NAP_US * QEMU_CPU_MHZ;
+            if (cycles - done > nap)
+                qemu_sleep_cycles(nap);
+        }
+        start += cycles;
         us -= step;
     }
 }
@@ -164,14 +176,16 @@ int SPIUnlock(void)
 
 int SPIRead(uint32_t addr, void *dst, uint32_t size)
 {
+    uint32_t start = qemu_ccount();
     if (bad_range(addr, (uintptr_t)dst, size) || file_io(0, addr, dst, size))
         return 1;
-    busy_us(READ_SETUP_US + size / READ_BYTES_PER_US);
+    busy_since(start, READ_SETUP_US + size / READ_BYTES_PER_US);
     return 0;
 }
 
 int SPIWrite(uint32_t addr, const void *src, uint32_t size)
 {
+    uint32_t start = qemu_ccount();
     if (bad_range(addr, (uintptr_t)src, size))
         return 1;
     const uint8_t *s = src;
@@ -190,12 +204,13 @@ int SPIWrite(uint32_t addr, const void *src, uint32_t size)
         done += n;
         pages++;
     }
-    busy_us(pages * T_PAGE_PROGRAM_US);
+    busy_since(start, pages * T_PAGE_PROGRAM_US);
     return 0;
 }
 
 static int erase(uint32_t addr, uint32_t size, uint32_t us)
 {
+    uint32_t start = qemu_ccount();
     if (bad_range(addr, 0, size))
         return 1;
     for (uint32_t i = 0; i < sizeof io; i++)
@@ -203,7 +218,7 @@ static int erase(uint32_t addr, uint32_t size, uint32_t us)
     for (uint32_t done = 0; done < size; done += sizeof io)
         if (file_io(1, addr + done, io, sizeof io))
             return 1;
-    busy_us(us);
+    busy_since(start, us);
     return 0;
 }
 
@@ -244,7 +259,7 @@ void uart_div_modify(uint32_t uart_no, uint32_t div)
 
 void ets_delay_us(uint32_t us)
 {
-    busy_us(us);
+    busy_since(qemu_ccount(), us);
 }
 
 uint32_t ets_get_cpu_frequency(void)

@@ -62,5 +62,31 @@ static inline uint32_t qemu_ccount(void)
 
 /* QEMU's lx106 counts cycles at 40 MHz of virtual (host) time. */
 #define QEMU_CPU_MHZ 40u
+#define QEMU_TIMER0_INTERRUPT 6 /* CCOMPARE0 */
+
+/*
+ * Halt the CPU for `cycles` with WAITI on the CCOMPARE0 timer, so that
+ * QEMU's other threads get the host CPU (its console takes input only
+ * while the guest leaves it time).  The fake ROM's level-1 vector switches
+ * the timer interrupt off again.
+ */
+static inline void qemu_sleep_cycles(uint32_t cycles)
+{
+    uint32_t ps, enable = 1u << QEMU_TIMER0_INTERRUPT;
+    /* Masked until WAITI lowers the level: a timer that fires before the
+       WAITI must wake it, not be taken (and switched off) just before. */
+    __asm__ volatile("rsil %0, 1" : "=r"(ps));
+    uint32_t wake = qemu_ccount() + cycles;
+    /* Writing CCOMPARE0 also clears a timer interrupt left pending. */
+    __asm__ volatile("wsr %0, ccompare0\n\tisync" : : "r"(wake));
+    /* QEMU may have run late: a compare value already passed would only
+       match again after 2^32 cycles, so then there is no sleeping. */
+    if ((int32_t)(wake - qemu_ccount()) > 0) {
+        __asm__ volatile("wsr %0, intenable\n\trsync" : : "r"(enable));
+        __asm__ volatile("waiti 0" : : : "memory");
+    } else {
+        __asm__ volatile("wsr %0, ps\n\trsync" : : "r"(ps));
+    }
+}
 
 #endif
