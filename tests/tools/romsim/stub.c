@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -290,6 +291,8 @@ static pid_t start_qemu(int *sock_out, int *ctl_out)
     }
     pid_t pid = fork();
     if (pid == 0) {
+        /* QEMU goes when romsim goes, however romsim ends. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (chdir(run_dir) < 0)
             _exit(127);
         int log = open("qemu.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
