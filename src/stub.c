@@ -27,6 +27,7 @@
 #define CHIP_ERASE_MS 120000u
 #define RUN_ATTEMPTS 3
 #define READ_CHUNK 0x10000u
+#define BLOCK64_BYTES 0x10000u
 
 static uint32_t per_mib(uint64_t bytes, uint32_t ms_per_mib)
 {
@@ -531,35 +532,52 @@ static int md5_same(esp01_rom *rom, uint32_t addr, const uint8_t *img,
 }
 
 /* esp01_stub_diff over an image already padded to `nsec` sectors. */
+/*
+ * Which sectors differ: the MD5 of every 64 KiB block of flash addresses,
+ * then of each sector inside the blocks that differ.  (One MD5 of
+ * everything first would read the flash once more whenever anything
+ * changed, which is when this runs.)  With `exact` false and most blocks
+ * differing (another image, or noise), the sector sums are skipped and
+ * every sector of a differing block is taken as differing: they would
+ * cost a round trip each to save little.
+ */
 static int diff_padded(esp01_rom *rom, uint32_t offset, const uint8_t *img,
-                       uint32_t nsec, uint8_t *differs, uint32_t *ndiff,
-                       esp01_err *err)
+                       uint32_t nsec, bool exact, uint8_t *differs,
+                       uint32_t *ndiff, esp01_err *err)
 {
     memset(differs, 0, (nsec + 7) / 8);
     *ndiff = 0;
-    /* 64 KiB blocks of flash addresses, then the sectors inside those that
-     * differ.  (One MD5 of everything first would read the flash once more
-     * whenever anything changed, which is when this runs.) */
-    for (uint32_t s = 0; s < nsec;) {
+    uint32_t first = offset / SECTOR, nblocks = 0, nbad = 0;
+    uint8_t bad[(0x1000000u / BLOCK64_BYTES + 7) / 8];
+    memset(bad, 0, sizeof bad);
+    for (uint32_t s = 0; s < nsec; nblocks++) {
         if (cancelled(rom))
             return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
-        uint32_t abs = offset / SECTOR + s;
-        uint32_t e = s + (16 - abs % 16);
+        uint32_t e = s + (16 - (first + s) % 16);
         if (e > nsec)
             e = nsec;
-        int rc = e - s > 1 ? md5_same(rom, (abs) * SECTOR, img + (size_t)s * SECTOR,
-                                      (e - s) * SECTOR, err)
-                           : 0;
-        if (rc < 0)
-            return rc;
-        for (uint32_t k = s; rc == 0 && k < e; k++) {
-            int one = e - s > 1 ? md5_same(rom, (offset / SECTOR + k) * SECTOR,
-                                           img + (size_t)k * SECTOR, SECTOR,
-                                           err)
-                                : 0;
-            if (one < 0)
-                return one;
-            if (!one) {
+        int same = md5_same(rom, (first + s) * SECTOR,
+                            img + (size_t)s * SECTOR, (e - s) * SECTOR, err);
+        if (same < 0)
+            return same;
+        if (!same) {
+            set_bit(bad, nblocks);
+            nbad++;
+        }
+        s = e;
+    }
+    bool refine = exact || 2 * nbad <= nblocks;
+    for (uint32_t s = 0, b = 0; s < nsec; b++) {
+        uint32_t e = s + (16 - (first + s) % 16);
+        if (e > nsec)
+            e = nsec;
+        for (uint32_t k = s; bit(bad, b) && k < e; k++) {
+            int same = 0;
+            if (refine && e - s > 1 &&
+                (same = md5_same(rom, (first + k) * SECTOR,
+                                 img + (size_t)k * SECTOR, SECTOR, err)) < 0)
+                return same;
+            if (!same) {
                 set_bit(differs, k);
                 (*ndiff)++;
             }
@@ -594,7 +612,7 @@ int esp01_stub_diff(esp01_rom *rom, uint32_t offset, const uint8_t *data,
     uint8_t *img = padded_copy(data, len, &nsec);
     if (!img)
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
-    int rc = diff_padded(rom, offset, img, nsec, differs, &count, err);
+    int rc = diff_padded(rom, offset, img, nsec, true, differs, &count, err);
     free(img);
     if (ndiff)
         *ndiff = count;
@@ -700,8 +718,8 @@ int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
         stats->differing = nsec;
     } else {
         report(rom, &prog, ESP01_ROM_PHASE_VERIFY, offset);
-        rc = diff_padded(rom, offset, img, nsec, todo, &stats->differing,
-                         err);
+        rc = diff_padded(rom, offset, img, nsec, false, todo,
+                         &stats->differing, err);
     }
     for (uint32_t s = 0; s < nsec; s++)
         if (bit(todo, s)) {
@@ -723,7 +741,8 @@ int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
             rc = same < 0 ? same : 0;
             break;
         }
-        if ((rc = diff_padded(rom, offset, img, nsec, todo, &bad, err)) < 0 ||
+        if ((rc = diff_padded(rom, offset, img, nsec, true, todo, &bad,
+                              err)) < 0 ||
             bad == 0)
             break;
         if (round == 1) {
