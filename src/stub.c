@@ -14,7 +14,7 @@
 #define DATA_HDR 16
 #define MEM_BLOCK 0x1800u          /* the ROM's MEM_BEGIN block size limit */
 #define CMD_TIMEOUT_MS 3000u
-#define OHAI_TIMEOUT_MS 2000u
+#define OHAI_TIMEOUT_MS 3000u
 /* How long the stub waits for a valid frame after a baud change before it
  * goes back to the previous rate (docs/stub.md). */
 #define STUB_REVERT_MS 1000u
@@ -179,10 +179,16 @@ int esp01_stub_start(esp01_rom *rom, bool *started, esp01_err *err)
     for (;;) {
         esp01_err e;
         int n = esp01_romi_read_frame(rom, deadline, &e);
-        if (n < 0)
+        if (n < 0) {
+            /* A greeting lost on the line, or a slow start: a stub that
+             * runs answers SYNC with 0 all the same. */
+            uint32_t value = 1;
+            if (esp01_romi_sync(rom, &value, NULL) == 0 && value == 0)
+                break;
             return esp01_fail(err, n == ESP01_E_TIMEOUT ? ESP01_E_TIMEOUT : n,
                               "the flasher stub did not greet within %u ms "
                               "after the upload", OHAI_TIMEOUT_MS);
+        }
         if (n == 4 && memcmp(rom->frame, "OHAI", 4) == 0)
             break;
         esp01_rom_response r;

@@ -186,6 +186,11 @@ int romcli_stub(struct romcli *o, const char *cmd, bool required)
                 return cli_lib_error(rc, &err);
             o->rom.flash_size = flash;
             o->rom.jedec = jedec;
+            if (o->rom.stub_running) {
+                /* It did start after all, only late. */
+                o->use_stub = true;
+                return EXIT_OK;
+            }
         }
         o->no_stub = true;
         return EXIT_OK;
