@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bytes.h"
+#include "esp01/stub.h"
 #include "rom_internal.h"
 
 #define HDR 8
@@ -225,9 +226,12 @@ int esp01_romi_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
     if (resp->status != 0) {
         rom->last_error = resp->error;
         return esp01_fail(err, ESP01_E_DEVICE,
-                          "the ROM loader refused command 0x%02x: error 0x%02x "
-                          "(%s)", op, resp->error,
-                          esp01_romi_error_text(resp->error));
+                          "the %s refused command 0x%02x: error 0x%02x (%s)",
+                          rom->stub_running ? "flasher stub" : "ROM loader",
+                          op, resp->error,
+                          rom->stub_running
+                              ? esp01_stub_error_text(resp->error)
+                              : esp01_romi_error_text(resp->error));
     }
     return 0;
 }
@@ -246,6 +250,26 @@ static void classic_reset(esp01_rom *rom, uint32_t delay_ms)
 }
 
 static const uint8_t sync_payload_head[4] = {0x07, 0x07, 0x12, 0x20};
+
+int esp01_romi_region_ok(const esp01_rom *rom, uint32_t offset, size_t len,
+                         bool aligned, esp01_err *err)
+{
+    if (aligned && offset % ESP01_ROM_SECTOR)
+        return esp01_fail(err, ESP01_E_INVAL,
+                          "flash offset 0x%x is not a multiple of 4096",
+                          offset);
+    if (len == 0)
+        return esp01_fail(err, ESP01_E_INVAL, "an empty flash region");
+    if (len > 0x1000000u || offset > 0x1000000u - len)
+        return esp01_fail(err, ESP01_E_NOSPACE,
+                          "0x%x + %zu bytes is past the 16 MiB flash limit",
+                          offset, len);
+    if (rom->flash_size && offset + len > rom->flash_size)
+        return esp01_fail(err, ESP01_E_NOSPACE,
+                          "0x%x + %zu bytes is past the end of the %u KiB "
+                          "flash chip", offset, len, rom->flash_size / 1024);
+    return 0;
+}
 
 uint8_t esp01_romi_checksum(const uint8_t *p, size_t n)
 {

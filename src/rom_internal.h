@@ -33,6 +33,12 @@ int esp01_romi_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
 void esp01_romi_recover(esp01_rom *rom);
 /* One SYNC; 0 when the chip answered (value in *value if not NULL). */
 int esp01_romi_sync(esp01_rom *rom, uint32_t *value, esp01_err *err);
+/*
+ * A region to write, erase or read: a sector-aligned start when `aligned`,
+ * some bytes, inside 16 MiB and inside rom->flash_size when that is known.
+ */
+int esp01_romi_region_ok(const esp01_rom *rom, uint32_t offset, size_t len,
+                         bool aligned, esp01_err *err);
 /* 0xEF XOR the bytes: the checksum of *_DATA payloads. */
 uint8_t esp01_romi_checksum(const uint8_t *p, size_t n);
 

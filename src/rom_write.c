@@ -610,20 +610,9 @@ int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
                           const uint8_t *data, size_t len,
                           esp01_rom_write_stats *stats, esp01_err *err)
 {
-    if (offset % SECTOR)
-        return esp01_fail(err, ESP01_E_INVAL,
-                          "flash offset 0x%x is not a multiple of 4096",
-                          offset);
-    if (len == 0)
-        return esp01_fail(err, ESP01_E_INVAL, "nothing to write");
-    if (len > 0x1000000u || offset > 0x1000000u - len)
-        return esp01_fail(err, ESP01_E_NOSPACE,
-                          "0x%x + %zu bytes is past the 16 MiB flash limit",
-                          offset, len);
-    if (rom->flash_size && offset + len > rom->flash_size)
-        return esp01_fail(err, ESP01_E_NOSPACE,
-                          "0x%x + %zu bytes is past the end of the %u KiB "
-                          "flash chip", offset, len, rom->flash_size / 1024);
+    int rc = esp01_romi_region_ok(rom, offset, len, true, err);
+    if (rc < 0)
+        return rc;
     struct writer w;
     esp01_rom_write_stats local;
     memset(&w, 0, sizeof w);
@@ -651,7 +640,6 @@ int esp01_rom_write_flash(esp01_rom *rom, uint32_t offset,
     /* The whole region in one FLASH_BEGIN: the ROM then uses 64 KiB block
      * erases where it can, far faster than many sector erases. */
     esp01_err e;
-    int rc;
     report(&w, ESP01_ROM_PHASE_ERASE, offset);
     for (int attempt = 0;; attempt++) {
         rc = erase_sectors(rom, w.first, w.nsec, w.bs, &w.params_set,

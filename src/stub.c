@@ -61,28 +61,6 @@ static bool cancelled(const esp01_rom *rom)
     return rom->cancel && *rom->cancel;
 }
 
-/* A stub command; a refusal becomes ESP01_E_DEVICE naming the code. */
-static int stub_check(esp01_rom *rom, uint8_t op, const uint8_t *data,
-                      size_t len, uint32_t chk, uint32_t timeout_ms,
-                      esp01_rom_response *resp, esp01_err *err)
-{
-    esp01_rom_response local;
-    if (!resp)
-        resp = &local;
-    int rc = esp01_romi_command(rom, op, data, len, chk, timeout_ms, resp,
-                                err);
-    if (rc < 0)
-        return rc;
-    if (resp->status != 0) {
-        rom->last_error = resp->error;
-        return esp01_fail(err, ESP01_E_DEVICE,
-                          "the flasher stub refused command 0x%02x: error "
-                          "0x%02x (%s)", op, resp->error,
-                          esp01_stub_error_text(resp->error));
-    }
-    return 0;
-}
-
 static void report(esp01_rom *rom, esp01_rom_progress *p,
                    esp01_rom_phase phase, uint32_t offset)
 {
@@ -252,7 +230,7 @@ int esp01_stub_set_baud(esp01_rom *rom, uint32_t baud, uint32_t *got,
         esp01_err e;
         int rc = ESP01_E_TIMEOUT;
         for (int attempt = 0; attempt < RUN_ATTEMPTS && rc < 0; attempt++) {
-            rc = stub_check(rom, ESP01_STUB_CHANGE_BAUDRATE, pkt, 8, 0,
+            rc = esp01_romi_check(rom, ESP01_STUB_CHANGE_BAUDRATE, pkt, 8, 0,
                             CMD_TIMEOUT_MS, NULL, &e);
             if (rc < 0) {
                 /* A lost reply may mean it did switch: it comes back to
@@ -391,7 +369,7 @@ static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
     esp01_put_le32(begin + 8, ESP01_STUB_BLOCK);
     esp01_put_le32(begin + 12, addr);
     esp01_err e;
-    rc = stub_check(rom, ESP01_STUB_FLASH_DEFL_BEGIN, begin, 16, 0,
+    rc = esp01_romi_check(rom, ESP01_STUB_FLASH_DEFL_BEGIN, begin, 16, 0,
                     CMD_TIMEOUT_MS, NULL, &e);
     size_t zpos = 0;
     uint32_t seq = 0, prev_span = 0, prev_upto = 0;
@@ -449,7 +427,7 @@ static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
     if (rc == 0) {
         uint8_t end[4];
         esp01_put_le32(end, 1); /* stay in the stub */
-        rc = stub_check(rom, ESP01_STUB_FLASH_DEFL_END, end, 4, 0,
+        rc = esp01_romi_check(rom, ESP01_STUB_FLASH_DEFL_END, end, 4, 0,
                         per_mib(prev_span, WRITE_MS_PER_MIB), NULL, &e);
     }
     free(pkt);
@@ -476,7 +454,7 @@ int esp01_stub_md5(esp01_rom *rom, uint32_t addr, uint32_t size,
         if (attempt)
             esp01_romi_recover(rom);
         esp01_rom_response r;
-        rc = stub_check(rom, ESP01_STUB_SPI_FLASH_MD5, pkt, 16, 0,
+        rc = esp01_romi_check(rom, ESP01_STUB_SPI_FLASH_MD5, pkt, 16, 0,
                         per_mib(size, MD5_MS_PER_MIB), &r, &e);
         if (rc == 0 && r.data_len != 16)
             rc = esp01_fail(&e, ESP01_E_PROTOCOL, "the stub's MD5 reply has "
@@ -499,13 +477,13 @@ int esp01_stub_erase_region(esp01_rom *rom, uint32_t addr, uint32_t size,
     uint8_t pkt[8];
     esp01_put_le32(pkt, addr);
     esp01_put_le32(pkt + 4, size);
-    return stub_check(rom, ESP01_STUB_ERASE_REGION, pkt, 8, 0,
+    return esp01_romi_check(rom, ESP01_STUB_ERASE_REGION, pkt, 8, 0,
                       per_mib(size, ERASE_MS_PER_MIB), NULL, err);
 }
 
 int esp01_stub_erase_flash(esp01_rom *rom, esp01_err *err)
 {
-    return stub_check(rom, ESP01_STUB_ERASE_FLASH, NULL, 0, 0, CHIP_ERASE_MS,
+    return esp01_romi_check(rom, ESP01_STUB_ERASE_FLASH, NULL, 0, 0, CHIP_ERASE_MS,
                       NULL, err);
 }
 
@@ -693,16 +671,9 @@ int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
-    if (offset % SECTOR)
-        return esp01_fail(err, ESP01_E_INVAL,
-                          "flash offset 0x%x is not a multiple of 4096",
-                          offset);
-    if (len == 0)
-        return esp01_fail(err, ESP01_E_INVAL, "nothing to write");
-    if (len > 0x1000000u || offset > 0x1000000u - len ||
-        (rom->flash_size && offset + len > rom->flash_size))
-        return esp01_fail(err, ESP01_E_NOSPACE, "0x%x + %zu bytes is past "
-                          "the end of the flash", offset, len);
+    int rc = esp01_romi_region_ok(rom, offset, len, true, err);
+    if (rc < 0)
+        return rc;
     if (!rom->stub_running)
         return esp01_fail(err, ESP01_E_INVAL, "the flasher stub is not "
                           "running");
@@ -718,7 +689,6 @@ int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
     stats->sectors = nsec;
     esp01_rom_progress prog;
     memset(&prog, 0, sizeof prog);
-    int rc = 0;
     if (opts && opts->full) {
         memset(todo, 0xFF, (nsec + 7) / 8);
         stats->differing = nsec;
@@ -780,7 +750,7 @@ static int read_chunk(esp01_rom *rom, uint32_t addr, uint32_t size,
     esp01_put_le32(pkt + 4, size);
     esp01_put_le32(pkt + 8, ESP01_STUB_READ_BLOCK);
     esp01_put_le32(pkt + 12, ESP01_STUB_READ_IN_FLIGHT);
-    int rc = stub_check(rom, ESP01_STUB_READ_FLASH, pkt, 16, 0, CMD_TIMEOUT_MS,
+    int rc = esp01_romi_check(rom, ESP01_STUB_READ_FLASH, pkt, 16, 0, CMD_TIMEOUT_MS,
                         NULL, err);
     if (rc < 0)
         return rc;
@@ -833,10 +803,9 @@ int esp01_stub_read_flash(esp01_rom *rom, uint32_t addr, uint32_t size,
     if (!rom->stub_running)
         return esp01_fail(err, ESP01_E_INVAL, "the flasher stub is not "
                           "running");
-    if ((uint64_t)addr + size > 0x1000000u ||
-        (rom->flash_size && (uint64_t)addr + size > rom->flash_size))
-        return esp01_fail(err, ESP01_E_NOSPACE, "0x%x + %u bytes is past the "
-                          "end of the flash", addr, size);
+    int region = esp01_romi_region_ok(rom, addr, size, false, err);
+    if (region < 0)
+        return region;
     esp01_rom_progress prog;
     memset(&prog, 0, sizeof prog);
     prog.total = prog.payload_total = size;

@@ -1,7 +1,6 @@
 // Drive tests/tools/romsim with esptool-js, an independent ROM loader
-// client, over the simulator's pty.  esptool-js expects a Web Serial port;
-// PtyPort below is the minimal object it uses (open/close, readable and
-// writable web streams, setSignals, getInfo) backed by node's tty streams.
+// client, over the simulator's pty (through ptyport.mjs's Web Serial
+// stand-in).
 //
 //   node esptool_rom.mjs TTY IMAGE OFFSET
 //
@@ -11,54 +10,8 @@
 // writeFlash of IMAGE at OFFSET.  Prints one JSON line with what each step
 // gave, refusals included.
 import fs from "node:fs";
-import tty from "node:tty";
 import { ESPLoader, Transport } from "esptool-js";
-
-class PtyPort {
-  constructor(path) {
-    this.path = path;
-    this.readable = null;
-    this.writable = null;
-  }
-  getInfo() {
-    return {};
-  }
-  async open() {
-    const flags = fs.constants.O_RDWR | fs.constants.O_NOCTTY;
-    this.rs = new tty.ReadStream(fs.openSync(this.path, flags));
-    this.ws = new tty.WriteStream(fs.openSync(this.path, flags));
-    const rs = this.rs;
-    this.readable = new ReadableStream({
-      start(controller) {
-        rs.on("data", (d) => controller.enqueue(new Uint8Array(d)));
-        rs.on("close", () => {
-          try {
-            controller.close();
-          } catch {
-            /* already closed */
-          }
-        });
-      },
-    });
-    const ws = this.ws;
-    this.writable = new WritableStream({
-      write(chunk) {
-        return new Promise((resolve, reject) =>
-          ws.write(Buffer.from(chunk), (e) => (e ? reject(e) : resolve())),
-        );
-      },
-    });
-  }
-  async setSignals() {
-    // A pty has no modem lines.
-  }
-  async close() {
-    this.rs.destroy();
-    this.ws.destroy();
-    this.readable = null;
-    this.writable = null;
-  }
-}
+import { PtyPort } from "./ptyport.mjs";
 
 const [tty_path, image_path, offset_arg] = process.argv.slice(2);
 const image = new Uint8Array(fs.readFileSync(image_path));

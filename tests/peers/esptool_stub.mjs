@@ -11,55 +11,9 @@
 // one JSON line; the caller compares the flash file with the images.
 import crypto from "node:crypto";
 import fs from "node:fs";
-import tty from "node:tty";
 import { ESPLoader, Transport } from "esptool-js";
+import { PtyPort } from "./ptyport.mjs";
 
-class PtyPort {
-  constructor(path) {
-    this.path = path;
-    this.readable = null;
-    this.writable = null;
-  }
-  getInfo() {
-    return {};
-  }
-  async open() {
-    const flags = fs.constants.O_RDWR | fs.constants.O_NOCTTY;
-    this.rs = new tty.ReadStream(fs.openSync(this.path, flags));
-    this.ws = new tty.WriteStream(fs.openSync(this.path, flags));
-    const rs = this.rs;
-    this.readable = new ReadableStream({
-      start(controller) {
-        rs.on("data", (d) => controller.enqueue(new Uint8Array(d)));
-        rs.on("close", () => {
-          try {
-            controller.close();
-          } catch {
-            /* already closed */
-          }
-        });
-      },
-    });
-    const ws = this.ws;
-    this.writable = new WritableStream({
-      write(chunk) {
-        return new Promise((resolve, reject) =>
-          ws.write(Buffer.from(chunk), (e) => (e ? reject(e) : resolve())),
-        );
-      },
-    });
-  }
-  // A pty has no line rate; esptool-js changes the rate in place when the
-  // port can (as Web Serial can), instead of closing and reopening it.
-  async setBaudRate() {}
-  async setSignals() {}
-  async close() {
-    this.rs.destroy();
-    this.ws.destroy();
-    this.readable = null;
-    this.writable = null;
-  }
-}
 
 const [ttyPath, baudArg, ...specs] = process.argv.slice(2);
 const files = specs.map((s) => {
