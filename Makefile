@@ -32,6 +32,9 @@ WARN    += -Werror
 endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
              -Iinclude -Isrc -DESP01_DATADIR='"$(PREFIX)/share/esp01"' -MMD -MP
+# libcurl (libcurl4-openssl-dev) is not linked: src/http.c loads it with
+# dlopen when a download starts, because linking it made every esp01
+# command start tens of milliseconds slower (bench/RESULTS.md).
 LDLIBS   = -lz -lmd -lm -lutil
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 

@@ -93,6 +93,7 @@ int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_firmware(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_erase(int argc, char **argv);

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     /* images and partitions, offline */
     {"build", cmd_build, "firmware + project folder -> one flash image"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
+    {"firmware", cmd_firmware, "list, download and cache MicroPython's official ESP8266 firmware"},
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
     /* the ESP8266 ROM loader */
     {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
