@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
     {"read", cmd_read, "copy flash (the whole chip or a region) into a file"},
     {"verify", cmd_verify, "check that the flash holds an image (MD5 on the chip)"},
     {"erase", cmd_erase, "erase the flash chip, or one region of it"},
+    {"ports", cmd_ports, "list USB serial ports, and what answers on each (--probe)"},
     /* files and code over the raw REPL */
     {"ls", cmd_ls, "list a directory on the device"},
     {"tree", cmd_tree, "list every file on the device"},
