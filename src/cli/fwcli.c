@@ -46,8 +46,30 @@ int fwcli_init(struct fwcli *c)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGINT, &sa, &c->old_sigint);
     return EXIT_OK;
+}
+
+void fwcli_done(struct fwcli *c)
+{
+    sigaction(SIGINT, &c->old_sigint, NULL);
+}
+
+bool fwcli_latest_tag(struct fwcli *c, char *tag, size_t cap)
+{
+    esp01_fw_list l = {0};
+    esp01_err err = {0};
+    bool ok = false;
+    if (esp01_fw_fetch_list(c->base, &c->http, &l, &err) >= 0) {
+        esp01_fw_list_sort(&l);
+        for (size_t i = 0; i < l.count && !ok; i++)
+            if (l.files[i].version.kind == ESP01_FW_RELEASE) {
+                snprintf(tag, cap, "%s", l.files[i].version.tag);
+                ok = true;
+            }
+    }
+    esp01_fw_list_free(&l);
+    return ok;
 }
 
 bool fwcli_is_release(const char *spec)
@@ -198,5 +220,7 @@ int fwcli_for_project(const char *cmd, const char *spec, uint32_t chip_size, int
     if (rc != EXIT_OK)
         return rc;
     esp01_fw_file chosen;
-    return fwcli_resolve(&c, spec, (esp01_fw_variant)v, path, cap, &chosen);
+    rc = fwcli_resolve(&c, spec, (esp01_fw_variant)v, path, cap, &chosen);
+    fwcli_done(&c);
+    return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "esp01/fwindex.h"
@@ -17,10 +18,18 @@ struct fwcli {
     const char *base;   /* ESP01_FIRMWARE_URL, else micropython.org */
     char cache[4096];
     esp01_http_opts http;
+    struct sigaction old_sigint; /* put back by fwcli_done() */
 };
 
-/* Read the environment; EXIT_OK or an exit code after the message. */
+/* Read the environment and catch Ctrl-C (to abandon a download); EXIT_OK
+ * or an exit code after the message. */
 int fwcli_init(struct fwcli *c);
+/* Give Ctrl-C back to whoever had it before fwcli_init(). */
+void fwcli_done(struct fwcli *c);
+
+/* The newest release's tag ("v1.24.1") on the board page, into `tag`;
+ * false (and nothing said) when the page cannot be read. */
+bool fwcli_latest_tag(struct fwcli *c, char *tag, size_t cap);
 
 /* Does --firmware's value name a release ("latest", "1.24.1", "v1.24.1",
  * a preview tag) rather than a file?  An existing file always wins. */

@@ -208,6 +208,28 @@ http_proxy=http://127.0.0.1:$PORT ESP01_FIRMWARE_URL=http://firmware.invalid \
 check "proxy: the request went through it, in absolute form" \
     grep -q '"url":"http://firmware.invalid/resources/firmware/ESP8266_GENERIC-FLASH_1M-20240602-v1.23.0.bin","ua":"esp01[^"]*","proxy":true' http.log
 
+# ---- esp01 build --firmware latest|VERSION ----------------------------------------------
+export ESP01_CACHE_DIR=$TMP/build-cache
+mkdir -p proj && printf 'print("hi")\n' > proj/main.py
+expect_ok "build: without --firmware, the partition alone (no network)" \
+    env ESP01_FIRMWARE_URL=http://127.0.0.1:9 "$ESP01" build proj -o part.bin
+check "build: partition only" grep -q '^firmware:   none given' out
+expect_ok "build --firmware latest" "$ESP01" build proj --firmware latest -o full.bin
+check "build latest: the 1M build of v1.24.1 for the default 1 MiB chip" \
+    grep -q '^firmware:   MicroPython v1.24.1 on 2024-11-29, ESP8266_GENERIC-FLASH_1M' out
+check "build latest: a full image" test "$(stat -c %s full.bin)" -eq 1028096
+"$ESP01" build proj --firmware "$TMP/build-cache/$N1M" -o same.bin -q
+check "build latest: the same image as with the cached file" cmp -s full.bin same.bin
+expect_fail "build: a release without that build" 1 "has no generic build of v1.23.0 \(the newest release is v1.24.1\)" \
+    "$ESP01" build proj --firmware 1.23.0 --flash-size 2M -o two.bin
+check "build: nothing written for it" test ! -e two.bin
+expect_ok "build --firmware 1.24.1 --flash-size 4M" "$ESP01" build proj --firmware 1.24.1 --flash-size 4M -o four.bin
+check "build 4M: the generic build" grep -q '^firmware:   MicroPython v1.24.1 on 2024-11-29, ESP8266_GENERIC,' out
+expect_fail "build latest for 512K: no filesystem there" 1 \
+    "build: this board has 512 KiB of flash: MicroPython's build for it \(512K\) has no filesystem" \
+    "$ESP01" build proj --firmware latest --flash-size 512K -o x.bin
+check "build 512K: nothing written" test ! -e x.bin
+
 # ---- HTTPS with a test CA ------------------------------------------------------------------
 if ! command -v openssl >/dev/null; then
     skip "https" "no openssl"
