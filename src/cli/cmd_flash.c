@@ -14,6 +14,7 @@
 #include "esp01/image.h"
 #include "esp01/layout.h"
 #include "esp01/stub.h"
+#include "flashfleet.h"
 #include "fwcli.h"
 #include "project.h"
 #include "romcli.h"
@@ -49,7 +50,8 @@ static void usage(FILE *out)
             "                   [--flash-mode MODE] [--flash-freq FREQ] [options]\n"
             "       esp01 flash PROJECT_DIR [--firmware FW.bin|latest|VERSION]\n"
             "                   [--config FILE.json] [options]\n"
-            "\n"
+            "       esp01 flash PROJECT_DIR --port A --port B ... | --all-ports\n"
+            "                   [--board-config BOARDS.json] [options]\n\n"
             "Write IMAGE.bin to the flash chip.  The flash size is read from\n"
             "the chip first.  For a firmware image written at 0x0, header\n"
             "bytes 2-3 are set to match: flash size from the chip (or\n"
@@ -68,13 +70,18 @@ static void usage(FILE *out)
             "then written.  Without --firmware the newest official release for\n"
             "that chip is used (1M build on 1 MiB, generic on 2 MiB and up), from\n"
             "the cache or downloaded (esp01 firmware --help).\n\n"
-
+            "Several --port options, or --all-ports, flash several boards at\n"
+            "once: one line of progress each, then a summary; the exit status is\n"
+            "0 only if every board was written.\n\n"
             "  --firmware FW      project folders: stock firmware, a file or\n"
             "                     'latest' or a version (1.24.1) of the official\n"
             "                     build for the chip (default: latest)\n"
             "  --config FILE.json project folders: bake FILE.json in as\n"
             "                     /config.json (contents never shown)\n"
-
+            "  --all-ports        every USB serial port (esp01 ports)\n"
+            "  --board-config F   several boards: a JSON object from port path,\n"
+            "                     by-path name, USB serial number or \"*\" to the\n"
+            "                     config.json each board gets\n"
             "  --full             write every sector, even those the chip's MD5\n"
             "                     says already hold the image\n"
             "  --offset N         flash address (multiple of 4096; default 0)\n"
@@ -86,6 +93,8 @@ static void usage(FILE *out)
 
 int cmd_flash(int argc, char **argv)
 {
+    if (flashfleet_wanted(argc, argv))
+        return flashfleet_run(argc, argv);
     struct romcli o;
     romcli_init(&o);
     const char *path = NULL, *firmware = NULL, *config = NULL;
