@@ -271,6 +271,7 @@ static void follow(struct board *b, size_t n, bool tty)
 {
     struct pollfd pfd[MAX_BOARDS];
     uint64_t last_draw = 0;
+    bool dirty = false;
     for (;;) {
         size_t open_fds = 0;
         for (size_t i = 0; i < n; i++) {
@@ -291,6 +292,7 @@ static void follow(struct board *b, size_t n, bool tty)
             ssize_t got = read(b[i].fd, buf, sizeof buf);
             if (got > 0) {
                 on_bytes(&b[i], buf, (size_t)got, tty);
+                dirty = true;
                 continue;
             }
             if (got < 0 && errno == EINTR)
@@ -302,11 +304,13 @@ static void follow(struct board *b, size_t n, bool tty)
             waitpid(b[i].pid, &st, 0);
             b[i].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             b[i].end_ms = esp01_now_ms();
+            dirty = true;
         }
         uint64_t now = esp01_now_ms();
-        if (tty && now - last_draw >= 100) {
+        if (tty && dirty && now - last_draw >= 100) {
             draw(b, n, false);
             last_draw = now;
+            dirty = false;
         }
     }
     if (tty)
