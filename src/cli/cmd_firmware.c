@@ -118,6 +118,12 @@ static bool in_list(const esp01_fw_list *l, const char *name, uint64_t *size)
     return false;
 }
 
+static bool shown_in_list(const esp01_fw_file *f, const struct fw_args *a)
+{
+    return (a->variant < 0 || (int)f->variant == a->variant) &&
+           (a->all || f->version.kind == ESP01_FW_RELEASE);
+}
+
 static int list(struct fwcli *c, const struct fw_args *a)
 {
     esp01_err err = {0};
@@ -141,16 +147,19 @@ static int list(struct fwcli *c, const struct fw_args *a)
             goto out;
         }
     esp01_fw_list_sort(&all);
+    int width = 8; /* the version column: as wide as the longest shown */
+    for (size_t i = 0; i < all.count; i++)
+        if (shown_in_list(&all.files[i], a) && (int)strlen(all.files[i].version.tag) > width)
+            width = (int)strlen(all.files[i].version.tag);
     if (a->json)
         printf("[");
     else
-        printf("%-34s %-10s  %-8s  %8s  %s\n", "version", "date", "variant", "bytes",
+        printf("%-*s  %-10s  %-8s  %8s  %s\n", width, "version", "date", "variant", "bytes",
                "cached");
     size_t shown = 0;
     for (size_t i = 0; i < all.count; i++) {
         const esp01_fw_file *f = &all.files[i];
-        if ((a->variant >= 0 && (int)f->variant != a->variant) ||
-            (!a->all && f->version.kind != ESP01_FW_RELEASE))
+        if (!shown_in_list(f, a))
             continue;
         uint64_t size = 0;
         bool here = in_list(&cached, f->name, &size);
@@ -179,7 +188,7 @@ static int list(struct fwcli *c, const struct fw_args *a)
             char sz[24] = "-";
             if (here)
                 snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
-            printf("%-34s %-10s  %-8s  %8s  %s\n", f->version.tag, f->date,
+            printf("%-*s  %-10s  %-8s  %8s  %s\n", width, f->version.tag, f->date,
                    esp01_fw_variant_name(f->variant), sz, here ? "yes" : "no");
         }
         shown++;
