@@ -28,7 +28,10 @@ _usb_device() {
     echo "$3" > "$d/idProduct"
     [ -n "$4" ] && echo "$4" > "$d/serial"
     printf '%s\n' "${5:-USB Serial}" > "$d/product"
-    echo "QinHeng Electronics" > "$d/manufacturer"
+    case $2 in  # what these vendors' chips report
+        1a86) echo "QinHeng Electronics" ;; 10c4) echo "Silicon Labs" ;; 0403) echo "FTDI" ;;
+        303a) echo "Espressif" ;; *) echo "Generic" ;;
+    esac > "$d/manufacturer"
     USBDEV=$d
 }
 
