@@ -115,7 +115,10 @@ int cmd_flash(int argc, char **argv)
         if (strcmp(a, "--firmware") == 0 || strcmp(a, "--config") == 0) {
             if (!has_value)
                 return cli_usage_error("flash", "%s needs a value", a);
-            *(a[2] == 'f' ? &firmware : &config) = argv[++i];
+            if (strcmp(a, "--firmware") == 0)
+                firmware = argv[++i];
+            else
+                config = argv[++i];
             continue;
         }
         if (strcmp(a, "--offset") == 0 || strcmp(a, "--flash-size") == 0 ||

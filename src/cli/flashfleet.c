@@ -143,6 +143,13 @@ static bool same_port(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* Ctrl-C reaches every board's process (one process group) and each stops
+ * its own transfer; this one only waits for them and sums up. */
+static void ignore_signal(int sig)
+{
+    (void)sig;
+}
+
 static int config_for(struct board *b, const esp01_jsonmap *map, const char *map_path,
                       const esp01_serial_list *usb)
 {
@@ -400,6 +407,11 @@ int flashfleet_run(int argc, char **argv)
         }
     }
     bool tty = isatty(STDOUT_FILENO) == 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ignore_signal; /* not SIG_IGN: that would pass to the children */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
     printf("Flashing %zu boards at once\n", n);
     for (size_t i = 0; i < n; i++)
         if (!boards[i].why_not[0])
