@@ -126,5 +126,8 @@ if [ $have_mp = yes ]; then
 else
     skip "probe: MicroPython" "the wasm MicroPython peer is missing (tests/install-deps.sh)"
 fi
+expect_ok "ports --probe --reset" "$ESP01" ports --probe --reset
+check "probe --reset: the loader found through the reset lines, then reset" \
+    grep -q '^  answers:   the ROM loader: ESP8266EX, 1 MiB flash (JEDEC ef4014); reset back into its firmware$' out
 expect_fail "--reset needs --probe" 2 "--reset goes with --probe" "$ESP01" ports --reset
 finish
