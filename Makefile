@@ -5,7 +5,8 @@
 #   make check         `make test` twice: plain build and ASan+UBSan build
 #   make fuzz          libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make bench         benchmarks; results go to bench/RESULTS.md by hand
-#   make install       PREFIX=/usr/local
+#   make install       PREFIX=/usr/local (tool, library, headers, device
+#                      modules, man page, bash completion)
 #
 # SAN=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/san so both builds can live side by side.
@@ -32,6 +33,9 @@ WARN    += -Werror
 endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
              -Iinclude -Isrc -DESP01_DATADIR='"$(PREFIX)/share/esp01"' -MMD -MP
+# libcurl (libcurl4-openssl-dev) is not linked: src/http.c loads it with
+# dlopen when a download starts, because linking it made every esp01
+# command start tens of milliseconds slower (bench/RESULTS.md).
 LDLIBS   = -lz -lmd -lm -lutil
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
@@ -46,6 +50,8 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libesp01.a
 ESP01    = $(BUILD)/esp01
+# The manual page, written from the binary's own help texts.
+MAN      = $(BUILD)/esp01.1
 TESTS    = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS    = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%) $(BUILD)/tests/tools/romsim
 # The ROM loader simulator is several files (tests/tools/romsim/).
@@ -63,7 +69,7 @@ STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
 STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
 
 .PHONY: all test check fuzz fuzz-build bench install clean stub-image
-all: $(LIB) $(ESP01) $(TESTS) $(TOOLS)
+all: $(LIB) $(ESP01) $(MAN) $(TESTS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +82,9 @@ $(LIB): $(LIB_OBJ)
 
 $(ESP01): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(MAN): $(ESP01) man/mkman.sh
+	sh man/mkman.sh $(ESP01) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -185,9 +194,13 @@ endif
 bench: all $(BENCHES)
 	BUILD=$(BUILD) SHARED=$(SHARED) bench/run.sh
 
-install: $(LIB) $(ESP01)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/esp01 $(DESTDIR)$(PREFIX)/share/esp01/device
+COMPLETIONS_DIR ?= $(PREFIX)/share/bash-completion/completions
+install: $(LIB) $(ESP01) $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/esp01 $(DESTDIR)$(PREFIX)/share/esp01/device \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(COMPLETIONS_DIR)
 	install -m 755 $(ESP01) $(DESTDIR)$(PREFIX)/bin/esp01
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/esp01.1
+	install -m 644 completion/esp01.bash $(DESTDIR)$(COMPLETIONS_DIR)/esp01
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libesp01.a
 	install -m 644 include/esp01/*.h $(DESTDIR)$(PREFIX)/include/esp01/
 	for f in device/*.py; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/esp01/device/; done; true

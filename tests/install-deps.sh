@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Install what building and testing esp01 needs on a Debian machine:
-# the compiler and libraries, the real peers the tests talk to (mtools and
+# the compiler and libraries (libcurl: its headers, and the library esp01
+# loads for downloads), the real peers the tests talk to (mtools and
 # dosfstools for FAT, QEMU + micro:bit MicroPython, node + npm packages from
-# the lockfile), clang's libFuzzer runtime, and the lx106 cross compiler and
-# QEMU that build and run the flasher stub (docs/stub.md).  Safe to run again.
+# the lockfile, openssl for the download tests' CA, groff to check the man
+# page), clang's libFuzzer runtime, and the lx106 cross compiler and QEMU
+# that build and run the flasher stub (docs/stub.md).  Safe to run again.
 set -eu
 cd "$(dirname "$0")/.."
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-pkgs="build-essential clang libclang-rt-14-dev zlib1g-dev libmd-dev
+pkgs="build-essential clang libclang-rt-14-dev zlib1g-dev libmd-dev libcurl4-openssl-dev
+      openssl bsdutils groff-base
       mtools dosfstools qemu-system-arm firmware-microbit-micropython
       socat valgrind hyperfine time bc
       gcc-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc"

@@ -67,6 +67,8 @@ int cli_dev_arg(struct cli_dev_opts *o, int argc, char **argv, int *i,
 void cli_dev_catch_sigint(void);
 /* Open (once per process) and enter the raw REPL; 0 or an exit code. */
 int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out);
+/* The path of the open port (after cli_dev_repl), "" before. */
+const char *cli_dev_port(void);
 int cli_dev_fs(const struct cli_dev_opts *o, esp01_devfs **out);
 /* Leave the raw REPL and close; cli_dev_forget closes without a word. */
 void cli_dev_close(void);
@@ -93,9 +95,11 @@ int cmd_build(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_firmware(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_flash(int argc, char **argv);

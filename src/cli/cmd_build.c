@@ -18,16 +18,20 @@
 #include "esp01/hostdir.h"
 #include "esp01/json.h"
 #include "esp01/mpy.h"
+#include "fwcli.h"
+#include "project.h"
 
 static const char build_usage[] =
-    "usage: esp01 build PROJECT_DIR [--firmware FW.bin] [-o OUT.bin] [options]\n"
+    "usage: esp01 build PROJECT_DIR [--firmware FW.bin|latest|VERSION] [-o OUT.bin] [options]\n"
     "\n"
     "Make one flash image from a stock MicroPython ESP8266 firmware and a\n"
     "project folder.  Every file in the folder goes to the same path on the\n"
     "board's filesystem, so boot.py and main.py run at first power-up.\n"
     "Dotfiles and patterns listed in PROJECT_DIR/.esp01ignore are skipped.\n"
     "\n"
-    "  --firmware FW.bin   stock firmware (e.g. ESP8266_GENERIC-FLASH_1M-v1.22.1.bin);\n"
+    "  --firmware FW       stock firmware: a .bin file, or 'latest', or a version\n"
+    "                      (1.24.1): the official build for --flash-size (or\n"
+    "                      --variant), cached or downloaded (esp01 firmware --help);\n"
     "                      without it, only the filesystem partition is built\n"
     "  -o, --output FILE   where to write the image (default PROJECT.bin,\n"
     "                      or PROJECT-fs.bin for a partition)\n"
@@ -36,8 +40,9 @@ static const char build_usage[] =
     "  --flash-freq FREQ   40m|26m|20m|80m (default 40m)\n"
     "  --fs FS             littlefs|fat (default: what the firmware formats)\n"
     "  --fs-only           write just the partition and say where it goes\n"
-    "  --variant V         without --firmware: 1m|generic (default: 1m for a\n"
-    "                      1 MiB chip, generic for 2 MiB and up)\n"
+    "  --variant V         1m|generic: the build a partition is laid out for, or\n"
+    "                      which official build --firmware latest|VERSION takes\n"
+    "                      (default: 1m for a 1 MiB chip, generic for 2 MiB and up)\n"
     "  --mtime SECONDS     timestamp for every file (default: SOURCE_DATE_EPOCH\n"
     "                      if set, else each file's own); for reproducible images\n"
     "  --with LIST         also add these shipped modules (comma-separated, e.g.\n"
@@ -227,45 +232,6 @@ struct build_extras {
     unsigned mpy_version, mpy_sub;
 };
 
-static bool is_dir_with_modules(const char *dir)
-{
-    char probe[PATH_MAX + 32];
-    struct stat st;
-    snprintf(probe, sizeof probe, "%s/wifitools.py", dir);
-    return stat(probe, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * The shipped modules: $ESP01_DEVICE_DIR; else device/ of the source tree
- * this binary was built in (build/esp01 or build/san/esp01); else the
- * installed copy.  false when none is there.
- */
-static bool find_device_dir(char *out, size_t n)
-{
-    const char *env = getenv("ESP01_DEVICE_DIR");
-    if (env && *env) {
-        snprintf(out, n, "%s", env);
-        return is_dir_with_modules(out);
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const up[] = {"/../device", "/../../device"};
-        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-            char cand[PATH_MAX + 16];
-            snprintf(cand, sizeof cand, "%s%s", exe, up[i]);
-            if (is_dir_with_modules(cand) && realpath(cand, out))
-                return true;
-        }
-    }
-    snprintf(out, n, "%s/device", ESP01_DATADIR);
-    return is_dir_with_modules(out);
-}
-
 /* An executable `name` in one of $PATH's directories. */
 static bool on_path(const char *name)
 {
@@ -281,75 +247,6 @@ static bool on_path(const char *name)
             path++;
     }
     return false;
-}
-
-static int add_config(struct build_args *a, esp01_tree *tree, struct build_extras *x)
-{
-    esp01_err err = {0};
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = esp01_read_file(a->config, 64u << 10, &data, &len, &err);
-    if (rc < 0) {
-        cli_error("--config %s: %s", a->config, err.msg);
-        return rc;
-    }
-    /* Checked here: on the board a broken file only shows at boot.  The
-     * message gives a position, never the text (it holds secrets). */
-    rc = esp01_json_check(data, len, &err);
-    if (rc != ESP01_JSON_OBJECT) {
-        if (rc < 0)
-            cli_error("--config %s: not valid JSON: %s", a->config, err.msg);
-        else
-            cli_error("--config %s: must be a JSON object ({\"ssid\": ...})", a->config);
-        free(data);
-        return -1;
-    }
-    rc = 0;
-    if (esp01_tree_find(tree, "config.json")) {
-        cli_warn("--config %s replaces %s/config.json in the image", a->config, a->project);
-        for (size_t i = 0; i < tree->count; i++)
-            if (strcmp(tree->entries[i].path, "config.json") == 0) {
-                free(tree->entries[i].data);
-                tree->entries[i].data = data;
-                tree->entries[i].size = len;
-                data = NULL;
-            }
-    } else {
-        rc = esp01_tree_add_file(tree, "config.json", data, len, &err);
-    }
-    free(data);
-    if (rc < 0)
-        return cli_lib_error(rc, &err), rc;
-    x->config_len = len;
-    return 0;
-}
-
-static int add_modules(const struct build_args *a, esp01_tree *tree, struct build_extras *x)
-{
-    esp01_err err = {0};
-    if (!find_device_dir(x->device_dir, sizeof x->device_dir)) {
-        if (a->with) {
-            cli_error("--with %s: no shipped modules found (looked for %s)", a->with,
-                      x->device_dir);
-            return -1;
-        }
-        cli_warn("no shipped modules found (looked for %s): wifitools and "
-                 "thingspeak will not be added", x->device_dir);
-        x->device_dir[0] = '\0';
-        return 0;
-    }
-    int rc = esp01_devmods_add(tree, x->device_dir, a->with, &x->mods, &err);
-    if (rc < 0) {
-        if (rc == ESP01_E_NOTFOUND && a->with)
-            cli_error("--with %s: %s", a->with, err.msg);
-        else
-            cli_lib_error(rc, &err);
-        return rc;
-    }
-    if (x->mods.scan_warning[0])
-        cli_warn("cannot read the imports of %s: it will not compile on the board either",
-                 x->mods.scan_warning);
-    return 0;
 }
 
 static int compile_mpy(const struct build_args *a, esp01_tree *tree, const uint8_t *fw,
@@ -517,10 +414,23 @@ int cmd_build(int argc, char **argv)
     if (!esp01_tree_find(&tree, "main.py") && !esp01_tree_find(&tree, "boot.py"))
         cli_warn("'%s' has no boot.py or main.py: nothing will run at power-up",
                  a.project);
-    if (a.config && add_config(&a, &tree, &x) < 0)
+    if (a.config && project_add_config(a.config, a.project, &tree, &x.config_len) < 0)
         goto out;
-    if (add_modules(&a, &tree, &x) < 0)
+    if (project_add_modules(a.with, &tree, x.device_dir, sizeof x.device_dir, &x.mods) < 0)
         goto out;
+    static char fw_path[4200];
+    if (a.firmware && fwcli_is_release(a.firmware)) {
+        /* --variant picks the build; else the chip size does. */
+        int forced = !a.variant_given ? -1
+                     : a.opt.variant == ESP01_VARIANT_GENERIC ? ESP01_FW_GENERIC : ESP01_FW_1M;
+        rc = fwcli_for_project("build", a.firmware, a.opt.chip_size, forced, fw_path,
+                               sizeof fw_path);
+        if (rc != EXIT_OK) {
+            status = rc;
+            goto out;
+        }
+        a.firmware = fw_path;
+    }
     if (a.firmware) {
         rc = esp01_read_file(a.firmware, 16u << 20, &fw, &fw_len, &err);
         if (rc < 0) {

@@ -14,14 +14,44 @@
 #include "esp01/image.h"
 #include "esp01/layout.h"
 #include "esp01/stub.h"
+#include "flashfleet.h"
+#include "fwcli.h"
+#include "project.h"
 #include "romcli.h"
+
+/* --config and the shipped modules the project imports, as build adds
+ * them; what was added is said on stderr. */
+static int add_to_project(const char *path, const char *config, esp01_tree *tree)
+{
+    size_t config_len = 0;
+    if (config && project_add_config(config, path, tree, &config_len) < 0)
+        return EXIT_FAIL;
+    char device_dir[4096];
+    esp01_devmods_result mods;
+    memset(&mods, 0, sizeof mods);
+    if (project_add_modules(NULL, tree, device_dir, sizeof device_dir, &mods) < 0)
+        return EXIT_FAIL;
+    if (mods.added_count) {
+        fprintf(stderr, "Modules:   ");
+        for (size_t i = 0; i < mods.added_count; i++)
+            fprintf(stderr, "%s%s", i ? ", " : "", mods.added[i]);
+        fprintf(stderr, " -> /lib\n");
+    }
+    if (config)
+        fprintf(stderr, "Config:    config.json from %s (%zu bytes, contents not shown)\n",
+                config, config_len);
+    return EXIT_OK;
+}
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: esp01 flash IMAGE.bin [--offset N] [--flash-size SIZE]\n"
             "                   [--flash-mode MODE] [--flash-freq FREQ] [options]\n"
-            "       esp01 flash PROJECT_DIR --firmware FW.bin [options]\n\n"
+            "       esp01 flash PROJECT_DIR [--firmware FW.bin|latest|VERSION]\n"
+            "                   [--config FILE.json] [options]\n"
+            "       esp01 flash PROJECT_DIR --port A --port B ... | --all-ports\n"
+            "                   [--board-config BOARDS.json] [options]\n\n"
             "Write IMAGE.bin to the flash chip.  The flash size is read from\n"
             "the chip first.  For a firmware image written at 0x0, header\n"
             "bytes 2-3 are set to match: flash size from the chip (or\n"
@@ -36,8 +66,22 @@ static void usage(FILE *out)
             "the ROM loader, as --no-stub does: 115200 baud, uncompressed, one\n"
             "word of every sector read back.\n\n"
             "With a project folder, the image is built first (as 'esp01 build'\n"
-            "would) for the chip that is connected, then written.\n\n"
-            "  --firmware FW.bin  stock MicroPython firmware (project folders)\n"
+            "would, shipped modules included) for the chip that is connected,\n"
+            "then written.  Without --firmware the newest official release for\n"
+            "that chip is used (1M build on 1 MiB, generic on 2 MiB and up), from\n"
+            "the cache or downloaded (esp01 firmware --help).\n\n"
+            "Several --port options, or --all-ports, flash several boards at\n"
+            "once: one line of progress each, then a summary; the exit status is\n"
+            "0 only if every board was written.\n\n"
+            "  --firmware FW      project folders: stock firmware, a file or\n"
+            "                     'latest' or a version (1.24.1) of the official\n"
+            "                     build for the chip (default: latest)\n"
+            "  --config FILE.json project folders: bake FILE.json in as\n"
+            "                     /config.json (contents never shown)\n"
+            "  --all-ports        every USB serial port (esp01 ports)\n"
+            "  --board-config F   several boards: a JSON object from port path,\n"
+            "                     by-path name, USB serial number or \"*\" to the\n"
+            "                     config.json each board gets\n"
             "  --full             write every sector, even those the chip's MD5\n"
             "                     says already hold the image\n"
             "  --offset N         flash address (multiple of 4096; default 0)\n"
@@ -49,9 +93,11 @@ static void usage(FILE *out)
 
 int cmd_flash(int argc, char **argv)
 {
+    if (flashfleet_wanted(argc, argv))
+        return flashfleet_run(argc, argv);
     struct romcli o;
     romcli_init(&o);
-    const char *path = NULL, *firmware = NULL;
+    const char *path = NULL, *firmware = NULL, *config = NULL;
     bool offset_given = false, full = false;
     uint64_t offset = 0, header_size = 0;
     int mode = ESP01_MODE_DOUT, freq = -1;
@@ -66,10 +112,13 @@ int cmd_flash(int argc, char **argv)
             full = true;
             continue;
         }
-        if (strcmp(a, "--firmware") == 0) {
+        if (strcmp(a, "--firmware") == 0 || strcmp(a, "--config") == 0) {
             if (!has_value)
-                return cli_usage_error("flash", "--firmware needs a value");
-            firmware = argv[++i];
+                return cli_usage_error("flash", "%s needs a value", a);
+            if (strcmp(a, "--firmware") == 0)
+                firmware = argv[++i];
+            else
+                config = argv[++i];
             continue;
         }
         if (strcmp(a, "--offset") == 0 || strcmp(a, "--flash-size") == 0 ||
@@ -116,12 +165,14 @@ int cmd_flash(int argc, char **argv)
         return cli_usage_error("flash", "which image? (esp01 flash IMAGE.bin)");
     struct stat st;
     bool project = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!project && (firmware || config))
+        return cli_usage_error("flash", "%s goes with a project folder, and "
+                               "'%s' is not one", firmware ? "--firmware" : "--config",
+                               path);
     if (project && !firmware)
-        return cli_usage_error("flash", "'%s' is a folder: give the stock "
-                               "firmware with --firmware FW.bin", path);
-    if (!project && firmware)
-        return cli_usage_error("flash", "--firmware goes with a project "
-                               "folder, and '%s' is not one", path);
+        firmware = "latest";
+    /* A release for the chip is chosen once its size is known. */
+    bool release = project && fwcli_is_release(firmware);
     if (project && offset_given)
         return cli_usage_error("flash", "--offset does not apply to a project "
                                "folder (the build decides where it goes)");
@@ -136,11 +187,16 @@ int cmd_flash(int argc, char **argv)
         esp01_hostdir_options hopt;
         esp01_hostdir_defaults(&hopt);
         rc = esp01_hostdir_load(&tree, path, "", &hopt, &err);
-        if (rc == 0)
+        if (rc == 0 && !release)
             rc = esp01_read_file(firmware, 16u * 1024 * 1024, &img, &len, &err);
         if (rc < 0) {
             esp01_tree_free(&tree);
             return cli_lib_error(rc, &err);
+        }
+        if ((rc = add_to_project(path, config, &tree)) != EXIT_OK) {
+            free(img);
+            esp01_tree_free(&tree);
+            return rc;
         }
     } else {
         rc = esp01_read_file(path, 16u * 1024 * 1024, &img, &len, &err);
@@ -170,6 +226,19 @@ int cmd_flash(int argc, char **argv)
     fprintf(stderr, "Connected: %s, %s flash (JEDEC %02x%02x%02x)\n",
             romcli_chip_name(&o.chip), chip_s, o.flash.manufacturer,
             o.flash.type, o.flash.capacity);
+    if (release) {
+        static char fw_path[4200];
+        uint32_t for_size = header_size ? (uint32_t)header_size : chip;
+        if ((rc = fwcli_for_project("flash", firmware, for_size, -1, fw_path,
+                                    sizeof fw_path)) != EXIT_OK) {
+            code = rc;
+            goto out;
+        }
+        if ((rc = esp01_read_file(fw_path, 16u * 1024 * 1024, &img, &len, &err)) < 0) {
+            cli_lib_error(rc, &err);
+            goto out;
+        }
+    }
     if (project) {
         esp01_build_options bopt;
         esp01_build_defaults(&bopt);

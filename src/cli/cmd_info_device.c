@@ -74,7 +74,7 @@ int cmd_info_device(int argc, char **argv)
         return cli_dev_error(rc, &err);
     }
     char v[200];
-    printf("port:        %s at %u baud\n", o.port, o.baud);
+    printf("port:        %s at %u baud\n", cli_dev_port(), o.baud);
     if (value_of(text, "firmware", v, sizeof v))
         printf("firmware:    %s\n", v);
     else if (value_of(text, "version", v, sizeof v))

@@ -58,7 +58,7 @@ int cmd_repl(int argc, char **argv)
         struct termios raw = saved;
         cfmakeraw(&raw);
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
-        fprintf(stderr, "Connected to %s; Ctrl-] leaves.\r\n", o.port);
+        fprintf(stderr, "Connected to %s; Ctrl-] leaves.\r\n", cli_dev_port());
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

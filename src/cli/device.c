@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "portpick.h"
 
 volatile sig_atomic_t cli_interrupted;
 
@@ -120,7 +121,8 @@ int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
 }
 
 const char cli_dev_options_help[] =
-    "  -p, --port DEV     serial port (default: $ESP01_PORT)\n"
+    "  -p, --port DEV     serial port (default: $ESP01_PORT, else the only USB\n"
+    "                     serial port: see esp01 ports)\n"
     "  --baud N           baud rate (default 115200)\n"
     "  --timeout S        give up after S seconds without the device finishing\n"
     "  --no-paste         never use raw-paste mode (also ESP01_NO_PASTE=1)\n";
@@ -154,18 +156,22 @@ int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
         *out = &dev.repl;
         return 0;
     }
-    if (!o->port || !*o->port)
-        return cli_error("no serial port: give --port DEV or set ESP01_PORT");
+    const char *path = o->port;
+    if (!path || !*path) {
+        int prc = portpick_auto(&path);
+        if (prc != EXIT_OK)
+            return prc;
+    }
     esp01_err err = {0};
     /* DTR and RTS released: on auto-reset wiring either would reset or
      * hold the board in the boot loader. */
-    int rc = esp01_port_open_serial(&dev.port, o->port, o->baud, false, false,
+    int rc = esp01_port_open_serial(&dev.port, path, o->baud, false, false,
                                     &err);
     if (rc < 0) {
         dev.port = NULL;
         return cli_lib_error(rc, &err);
     }
-    snprintf(dev.path, sizeof dev.path, "%s", o->port);
+    snprintf(dev.path, sizeof dev.path, "%s", path);
     esp01_rawrepl_init(&dev.repl, dev.port);
     dev.repl.cancel = &cli_interrupted;
     if (o->no_paste)
@@ -174,10 +180,15 @@ int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
     if (rc < 0) {
         esp01_port_close(dev.port);
         dev.port = NULL;
-        return cli_error("%s: %s", o->port, err.msg);
+        return cli_error("%s: %s", path, err.msg);
     }
     *out = &dev.repl;
     return 0;
+}
+
+const char *cli_dev_port(void)
+{
+    return dev.path;
 }
 
 int cli_dev_fs(const struct cli_dev_opts *o, esp01_devfs **out)

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     /* images and partitions, offline */
     {"build", cmd_build, "firmware + project folder -> one flash image"},
     {"info", cmd_info, "explain a firmware file or flash dump (version, layout, checks)"},
+    {"firmware", cmd_firmware, "list, download and cache MicroPython's official ESP8266 firmware"},
     {"fs", cmd_fs, "list, check, extract or make filesystem partitions"},
     /* the ESP8266 ROM loader */
     {"probe", cmd_probe, "identify the chip and its flash over the ROM loader"},
@@ -20,6 +21,7 @@ static const struct cli_command commands[] = {
     {"read", cmd_read, "copy flash (the whole chip or a region) into a file"},
     {"verify", cmd_verify, "check that the flash holds an image (MD5 on the chip)"},
     {"erase", cmd_erase, "erase the flash chip, or one region of it"},
+    {"ports", cmd_ports, "list USB serial ports, and what answers on each (--probe)"},
     /* files and code over the raw REPL */
     {"ls", cmd_ls, "list a directory on the device"},
     {"tree", cmd_tree, "list every file on the device"},

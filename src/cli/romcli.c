@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "esp01/stub.h"
+#include "portpick.h"
 
 volatile int romcli_cancel;
 
 const char romcli_options_help[] =
-    "  --port PATH        serial port (default: $ESP01_PORT)\n"
+    "  --port PATH        serial port (default: $ESP01_PORT, else the only USB\n"
+    "                     serial port: see esp01 ports)\n"
     "  --baud N           rate for the transfer once esp01's flasher stub runs\n"
     "                     (default 460800; steps down by itself when the line\n"
     "                     or adapter does not carry it).  The ROM loader is\n"
@@ -120,12 +122,13 @@ int romcli_connect(struct romcli *o, const char *cmd)
 {
     if (!o->port || !*o->port)
         o->port = getenv("ESP01_PORT");
-    if (!o->port || !*o->port)
-        return cli_usage_error(cmd, "no serial port: give --port PATH or set "
-                                    "ESP01_PORT");
+    (void)cmd;
+    int rc;
+    if ((!o->port || !*o->port) && (rc = portpick_auto(&o->port)) != EXIT_OK)
+        return rc;
     esp01_err err;
     esp01_err_clear(&err);
-    int rc = esp01_port_open_serial(&o->port_handle, o->port,
+    rc = esp01_port_open_serial(&o->port_handle, o->port,
                                     ROMCLI_CONNECT_BAUD, false, false, &err);
     if (rc < 0)
         return cli_lib_error(rc, &err);

@@ -110,7 +110,8 @@ expect_ok "put after reconnect" "$E" put "$TMP/new.py" :/tmp/main.py
 expect_ok "get after reconnect" "$E" get :/tmp/main.py "$TMP/new-back.py"
 check "new main.py complete" cmp -s "$TMP/new.py" "$TMP/new-back.py"
 
-expect_fail "no port" 1 "no serial port" env -u ESP01_PORT "$E" ls
+ESP01_SYSFS_ROOT=$TMP/none ESP01_DEV_ROOT=$TMP/none expect_fail "no port" 1 \
+    "no USB serial port found .*give --port PATH or set ESP01_PORT" env -u ESP01_PORT "$E" ls
 expect_fail "missing port" 1 "cannot open '/nonexistent/tty'" "$E" ls --port /nonexistent/tty
 expect_fail "device path needed" 2 "device path" "$E" cat main.py
 expect_ok "help" "$E" put --help

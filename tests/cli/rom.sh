@@ -63,9 +63,10 @@ expect_ok "no-reset: keeps trying until the chip appears" "$ESP01" probe --port 
 check "no-reset: instruction printed" grep -q "Hold GPIO0 low" err
 stop_sim
 expect_fail "missing port" 1 "cannot open 'nonexistent.tty'" "$ESP01" probe --port nonexistent.tty
-env -u ESP01_PORT "$ESP01" probe >out 2>err
-check "no port given: usage error" test $? -eq 2
-check "no port given: says how" grep -q "give --port PATH or set ESP01_PORT" err
+# No port given and no USB serial port on the (empty) machine.
+ESP01_SYSFS_ROOT=$TMP/none ESP01_DEV_ROOT=$TMP/none env -u ESP01_PORT "$ESP01" probe >out 2>err
+check "no port given, none found: fails" test $? -eq 1
+check "no port given, none found: says how" grep -q "no USB serial port found .*give --port PATH or set ESP01_PORT" err
 expect_fail "bad --before" 2 "--before must be" "$ESP01" probe --port x --before sometimes
 
 # ---- flash ---------------------------------------------------------------

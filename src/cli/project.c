@@ -1,0 +1,125 @@
+/*
+ * What build and flash add to a project's files (project.h).
+ */
+#include "project.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "esp01/fileio.h"
+#include "esp01/json.h"
+
+static bool is_dir_with_modules(const char *dir)
+{
+    char probe[PATH_MAX + 32];
+    struct stat st;
+    snprintf(probe, sizeof probe, "%s/wifitools.py", dir);
+    return stat(probe, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * The shipped modules: $ESP01_DEVICE_DIR; else device/ of the source tree
+ * this binary was built in (build/esp01 or build/san/esp01); else the
+ * installed copy.  false when none is there.
+ */
+static bool find_device_dir(char *out, size_t n)
+{
+    const char *env = getenv("ESP01_DEVICE_DIR");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return is_dir_with_modules(out);
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const up[] = {"/../device", "/../../device"};
+        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+            char cand[PATH_MAX + 16];
+            snprintf(cand, sizeof cand, "%s%s", exe, up[i]);
+            if (is_dir_with_modules(cand) && realpath(cand, out))
+                return true;
+        }
+    }
+    snprintf(out, n, "%s/device", ESP01_DATADIR);
+    return is_dir_with_modules(out);
+}
+
+int project_add_config(const char *config, const char *project, esp01_tree *tree,
+                       size_t *config_len)
+{
+    esp01_err err = {0};
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = esp01_read_file(config, 64u << 10, &data, &len, &err);
+    if (rc < 0) {
+        cli_error("--config %s: %s", config, err.msg);
+        return rc;
+    }
+    /* Checked here: on the board a broken file only shows at boot.  The
+     * message gives a position, never the text (it holds secrets). */
+    rc = esp01_json_check(data, len, &err);
+    if (rc != ESP01_JSON_OBJECT) {
+        if (rc < 0)
+            cli_error("--config %s: not valid JSON: %s", config, err.msg);
+        else
+            cli_error("--config %s: must be a JSON object ({\"ssid\": ...})", config);
+        free(data);
+        return -1;
+    }
+    rc = 0;
+    if (esp01_tree_find(tree, "config.json")) {
+        cli_warn("--config %s replaces %s/config.json in the image", config, project);
+        for (size_t i = 0; i < tree->count; i++)
+            if (strcmp(tree->entries[i].path, "config.json") == 0) {
+                free(tree->entries[i].data);
+                tree->entries[i].data = data;
+                tree->entries[i].size = len;
+                data = NULL;
+            }
+    } else {
+        rc = esp01_tree_add_file(tree, "config.json", data, len, &err);
+    }
+    free(data);
+    if (rc < 0)
+        return cli_lib_error(rc, &err), rc;
+    *config_len = len;
+    return 0;
+}
+
+int project_add_modules(const char *with, esp01_tree *tree, char *device_dir, size_t cap,
+                        esp01_devmods_result *mods)
+{
+    esp01_err err = {0};
+    if (!find_device_dir(device_dir, cap)) {
+        if (with) {
+            cli_error("--with %s: no shipped modules found (looked for %s)", with,
+                      device_dir);
+            return -1;
+        }
+        cli_warn("no shipped modules found (looked for %s): wifitools and "
+                 "thingspeak will not be added", device_dir);
+        device_dir[0] = '\0';
+        return 0;
+    }
+    int rc = esp01_devmods_add(tree, device_dir, with, mods, &err);
+    if (rc < 0) {
+        if (rc == ESP01_E_NOTFOUND && with)
+            cli_error("--with %s: %s", with, err.msg);
+        else
+            cli_lib_error(rc, &err);
+        return rc;
+    }
+    if (mods->scan_warning[0])
+        cli_warn("cannot read the imports of %s: it will not compile on the board either",
+                 mods->scan_warning);
+    return 0;
+}
