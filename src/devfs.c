@@ -869,29 +869,6 @@ size_t esp01_devfs_bytes_literal(const uint8_t *data, size_t len, char *out,
     return o;
 }
 
-static size_t base64_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[v >> 12 & 63];
-        out[o++] = tbl[v >> 6 & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* Raw deflate of one piece with the device's window; 0 if it does not
  * shrink (the caller then sends the piece uncompressed). */
 static size_t deflate_piece(const uint8_t *in, size_t n, uint8_t *out,
@@ -935,7 +912,7 @@ static int add_piece(struct sbuf *code, esp01_devfs_encoding enc, bool best,
     size_t len = 0;
     if (enc != ESP01_ENC_REPR) {
         size_t zn = enc == ESP01_ENC_DEFLATE ? deflate_piece(piece, n, z, n + 64) : 0;
-        len = base64_encode(zn ? z : piece, zn ? zn : n, lit);
+        len = esp01_base64_encode(zn ? z : piece, zn ? zn : n, lit);
         fn = zn ? "_ez" : "_ea";
     }
     if (enc == ESP01_ENC_REPR || (best && can_b64) || !can_b64) {
