@@ -202,4 +202,35 @@ if start_webrepl esp --rx-buffer 256; then
     check "unpaced: files read back ($read_back)" test "$read_back" -ge 1
     check "unpaced: no corrupted file" test "$corrupt" -eq 0
 else fail "esp server" "did not start"; fi
+stop_peers
+
+# esp01 webrepl setup, over the serial relay to the same MicroPython.
+if start_wasm setup --baud 115200 --rx-buffer 256; then
+    export ESP01_PORT=$PEER_PORT
+    unset ESP01_WEBREPL_PASSWORD
+    printf 'import gc\ngc.collect()' > "$TMP/boot.py"
+    expect_ok "setup: a boot.py without a final newline" "$E" put "$TMP/boot.py" :/boot.py
+    expect_ok "webrepl setup" env "ESP01_WEBREPL_PASSWORD=it's9" "$E" webrepl setup
+    check "setup: says what it did" grep -q "^:/boot.py: added 'import webrepl; webrepl.start()'" "$TMP/out"
+    check "setup: the password is not shown" sh -c "! grep -q \"it's9\" '$TMP/out' '$TMP/err'"
+    check "setup: no network module here" grep -q "no network module" "$TMP/out"
+    expect_ok "setup: read the config back" "$E" exec \
+        "import sys;sys.path.insert(0,'/');import webrepl_cfg;print(repr(webrepl_cfg.PASS))"
+    check "setup: webrepl_cfg.PASS is the password" grep -qx "\"it's9\"" "$TMP/out"
+    expect_ok "setup: boot.py" "$E" cat :/boot.py
+    printf 'import gc\ngc.collect()\nimport webrepl; webrepl.start()\n' > "$TMP/boot.want"
+    check "setup: boot.py keeps its lines and gains one" cmp -s "$TMP/out" "$TMP/boot.want"
+    expect_ok "webrepl setup again" env ESP01_WEBREPL_PASSWORD=other12 "$E" webrepl setup
+    check "setup again: boot.py left alone" grep -q "starts WebREPL already" "$TMP/out"
+    expect_ok "setup again: boot.py" "$E" cat :/boot.py
+    check "setup again: the line is there once" cmp -s "$TMP/out" "$TMP/boot.want"
+    expect_ok "setup again: new password" "$E" cat :/webrepl_cfg.py
+    check "setup again: webrepl_cfg.py has the new one" grep -qx "PASS = 'other12'" "$TMP/out"
+    expect_fail "setup: password too short" 1 "4 to 9 characters" \
+        env ESP01_WEBREPL_PASSWORD=abc "$E" webrepl setup
+    expect_fail "setup: no password, no terminal" 1 "ESP01_WEBREPL_PASSWORD" setsid "$E" webrepl setup
+    expect_fail "setup over WebREPL" 1 "works over the serial port" \
+        env ESP01_WEBREPL_PASSWORD=abcd "$E" webrepl setup --port ws://127.0.0.1:1
+    expect_fail "setup: unknown action" 2 "the only action is setup" "$E" webrepl start
+else fail "setup peer" "MicroPython (wasm) did not answer behind the relay"; fi
 finish
