@@ -43,6 +43,14 @@ bool esp01_port_is_webrepl(const esp01_port *port)
     return port && port->ops == &ws_ops;
 }
 
+const char *esp01_webrepl_address(const esp01_port *port)
+{
+    if (!esp01_port_is_webrepl(port))
+        return "?";
+    const struct wsport *w = port->ctx;
+    return w->where;
+}
+
 static int remaining_ms(uint64_t deadline_ms)
 {
     uint64_t now = esp01_now_ms();
@@ -492,7 +500,7 @@ int esp01_port_open_webrepl(esp01_port **out, const char *url,
     int rc = esp01_webrepl_parse_url(url, host, sizeof host, &tcp_port, err);
     if (rc < 0)
         return rc;
-    if ((rc = esp01_webrepl_check_password(password, err)) < 0)
+    if (password && (rc = esp01_webrepl_check_password(password, err)) < 0)
         return rc;
     struct wsport *w = calloc(1, sizeof *w);
     esp01_port *p = calloc(1, sizeof *p);
@@ -514,7 +522,7 @@ int esp01_port_open_webrepl(esp01_port **out, const char *url,
     rc = tcp_connect(w, host, tcp_port, esp01_deadline_in(timeout_ms), err);
     if (rc == 0)
         rc = upgrade(w, w->where + 5, esp01_deadline_in(timeout_ms), err);
-    if (rc == 0)
+    if (rc == 0 && password)
         rc = esp01_webrepl_login(p, w->where, password,
                                  esp01_deadline_in(timeout_ms), err);
     if (rc < 0) {

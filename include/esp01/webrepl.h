@@ -59,6 +59,8 @@ int esp01_webrepl_check_password(const char *password, esp01_err *err);
 
 /*
  * Connect, upgrade and log in; `timeout_ms` bounds each of those steps.
+ * With `password` NULL it stops after the upgrade, so that a tool can ask
+ * its user only once the board answered, then call esp01_webrepl_login().
  * Failures: ESP01_E_IO (refused, unreachable, connection dropped),
  * ESP01_E_TIMEOUT (no answer), ESP01_E_PROTOCOL (not a WebREPL server),
  * ESP01_E_DEVICE (the board said "Access denied"), ESP01_E_INVAL (bad URL
@@ -72,6 +74,8 @@ int esp01_port_open_webrepl(esp01_port **out, const char *url,
 
 /* True for ports opened by esp01_port_open_webrepl(). */
 bool esp01_port_is_webrepl(const esp01_port *port);
+/* "ws://HOST:PORT" of such a port, for messages. */
+const char *esp01_webrepl_address(const esp01_port *port);
 
 /* Log in on a port that shows a WebREPL password prompt (used by open). */
 int esp01_webrepl_login(esp01_port *port, const char *where,

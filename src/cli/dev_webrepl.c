@@ -90,23 +90,33 @@ int cli_webrepl_password(const struct cli_dev_opts *o, const char *what,
 int cli_webrepl_open(const struct cli_dev_opts *o, uint32_t retry_ms,
                      esp01_port **out, esp01_err *err)
 {
-    char pw[64];
-    int rc = cli_webrepl_password(o, o->port, false, pw, sizeof pw, err);
-    if (rc < 0)
-        return rc;
     uint32_t t = o->timeout_s ? o->timeout_s * 1000u : 5000u;
     uint64_t until = esp01_deadline_in(retry_ms);
+    int rc;
+    /* Connect before asking for a password: an unreachable board should
+     * not cost the user a typed password first. */
     for (;;) {
-        rc = esp01_port_open_webrepl(out, o->port, pw, t, err);
+        rc = esp01_port_open_webrepl(out, o->port, NULL, t, err);
         /* Refused while the board restarts its WebREPL server. */
         if (rc != ESP01_E_IO || esp01_now_ms() >= until)
             break;
         esp01_sleep_ms(200);
     }
+    if (rc < 0)
+        return rc;
+    char pw[64];
+    const char *where = esp01_webrepl_address(*out);
+    rc = cli_webrepl_password(o, where, false, pw, sizeof pw, err);
+    if (rc == 0)
+        rc = esp01_webrepl_login(*out, where, pw, esp01_deadline_in(t), err);
     memset(pw, 0, sizeof pw);
+    if (rc < 0) {
+        esp01_port_close(*out);
+        *out = NULL;
+        return rc;
+    }
     /* --baud paces plain raw mode here: the board's REPL input buffer is
      * as small over WiFi as over the UART. */
-    if (rc == 0)
-        (*out)->ops->set_baud(*out, o->baud, NULL);
-    return rc;
+    (*out)->ops->set_baud(*out, o->baud, NULL);
+    return 0;
 }
