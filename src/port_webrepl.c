@@ -338,6 +338,11 @@ static int resolve(const char *host, uint16_t port, struct addrinfo **res,
     static struct addrinfo hints;
     static struct gaicb req;
     static char hostbuf[256], servbuf[8];
+    static bool used;
+    if (used && gai_error(&req) == EAI_INPROGRESS)
+        return esp01_fail(err, ESP01_E_TIMEOUT,
+                          "an earlier name lookup is still running");
+    used = true;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
