@@ -265,6 +265,11 @@ int cli_dev_error(int rc, const esp01_err *err)
 {
     if (rc == ESP01_E_INTERRUPTED)
         return cli_error("interrupted");
+    /* Over WiFi a timeout is a stalled connection or a busy board, not
+     * bytes lost on a line as the raw REPL's messages guess. */
+    if (rc == ESP01_E_TIMEOUT && dev.port && esp01_port_is_webrepl(dev.port))
+        return cli_error("%s: no answer in time (a stalled connection, or "
+                         "the board is busy)", esp01_webrepl_address(dev.port));
     return cli_lib_error(rc, err);
 }
 

@@ -167,7 +167,8 @@ if start_webrepl faults; then
     check "old main.py intact after the WA drop" cmp -s "$TMP/out" "$TMP/main.py"
     kill -USR2 "$WS_PID"
     t0=$(date +%s%N)
-    expect_fail "put through a stalled connection" 1 "." "$E" put --timeout 3 "$TMP/new.py" :/tmp/main.py
+    expect_fail "put through a stalled connection" 1 "^esp01: ws://127.0.0.1:[0-9]+: no answer in time" \
+        "$E" put --timeout 3 "$TMP/new.py" :/tmp/main.py
     ms=$((($(date +%s%N) - t0) / 1000000))
     check "stall: gave up in bounded time (${ms} ms)" test "$ms" -lt 15000
     check "stall: one line" test "$(wc -l < "$TMP/err")" -eq 1

@@ -343,7 +343,10 @@ class Conn {
 process.on("SIGUSR1", () => { const f = { kind: "drop", after: 3000 }; armFault(f); });
 process.on("SIGUSR2", () => { const f = { kind: "stall", after: 3000 }; armFault(f); });
 function armFault(f) {
-    if (client) { f.after += client.fromClient; client.fault = f; } else pendingFault = f;
+    if (client && !client.stalled && !client.sock.destroyed) {
+        f.after += client.fromClient;
+        client.fault = f;
+    } else pendingFault = f;
 }
 
 const server = createServer((sock) => {
