@@ -485,7 +485,9 @@ static int upgrade(struct wsport *w, const char *hosthdr, uint64_t deadline,
             return esp01_fail(err, rc, "%s: no answer to the WebSocket upgrade "
                                        "(not a WebREPL server, or it is stuck)",
                               w->where);
-        if (rc < 0 && w->closed)
+        /* The board closes (or resets) a second client's connection at
+         * once. */
+        if (rc == ESP01_E_IO)
             return esp01_fail(err, ESP01_E_IO,
                               "%s closed the connection during the WebSocket "
                               "upgrade (another WebREPL session open?)",

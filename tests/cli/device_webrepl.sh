@@ -69,6 +69,14 @@ echo 'V = 99' > "$TMP/app/m3.py"
 expect_ok "sync again" "$E" sync "$TMP/app" :/tmp/app
 check "sync uploads only the change" grep -q "^1 uploaded, 6 unchanged" "$TMP/out"
 
+# One client at a time, as on a board.
+(sleep 3) | "$E" repl >"$TMP/repl.out" 2>&1 &
+repl_pid=$!
+sleep 1
+expect_fail "a second client" 1 "closed the connection during the WebSocket upgrade \(another WebREPL session open\?\)" "$E" ls
+check "the server refused it" test "$(ws_stat rejected)" -ge 1
+wait "$repl_pid"
+
 # A soft reset ends the session, as on a board; a chain connects again.
 resets=$(ws_stat resets)
 expect_ok "reset + exec" "$E" reset + exec 'print("after reset")'

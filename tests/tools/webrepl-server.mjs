@@ -355,6 +355,7 @@ const server = createServer((sock) => {
     if (client && client.loggedIn && !client.sock.destroyed) {
         // webrepl.py: "Concurrent WebREPL connection ... rejected".
         stats.rejected++;
+        writeStats();
         sock.destroy();
         return;
     }
