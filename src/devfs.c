@@ -788,6 +788,18 @@ int esp01_devfs_read(esp01_devfs *fs, const char *path, size_t max,
     if (st.size > max)
         return esp01_fail(err, ESP01_E_LIMIT,
                           "':%s' is larger than %zu bytes", path, max);
+    if (fs->get_data) {
+        uint8_t *buf = malloc(st.size ? (size_t)st.size : 1);
+        if (!buf)
+            return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+        if ((rc = fs->get_data(fs, path, buf, (size_t)st.size, err)) < 0) {
+            free(buf);
+            return rc;
+        }
+        *data = buf;
+        *len = (size_t)st.size;
+        return 0;
+    }
     char lit[LIT_MAX], code[LIT_MAX + 200];
     if ((rc = path_literal(path, lit, sizeof lit, err)) < 0)
         return rc;
@@ -869,29 +881,6 @@ size_t esp01_devfs_bytes_literal(const uint8_t *data, size_t len, char *out,
     return o;
 }
 
-static size_t base64_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[v >> 12 & 63];
-        out[o++] = tbl[v >> 6 & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* Raw deflate of one piece with the device's window; 0 if it does not
  * shrink (the caller then sends the piece uncompressed). */
 static size_t deflate_piece(const uint8_t *in, size_t n, uint8_t *out,
@@ -935,7 +924,7 @@ static int add_piece(struct sbuf *code, esp01_devfs_encoding enc, bool best,
     size_t len = 0;
     if (enc != ESP01_ENC_REPR) {
         size_t zn = enc == ESP01_ENC_DEFLATE ? deflate_piece(piece, n, z, n + 64) : 0;
-        len = base64_encode(zn ? z : piece, zn ? zn : n, lit);
+        len = esp01_base64_encode(zn ? z : piece, zn ? zn : n, lit);
         fn = zn ? "_ez" : "_ea";
     }
     if (enc == ESP01_ENC_REPR || (best && can_b64) || !can_b64) {
@@ -1095,9 +1084,54 @@ static int write_once(esp01_devfs *fs, const char *path, const uint8_t *data,
     return 0;
 }
 
+/*
+ * The same atomic put with the data carried by fs->put_data: the raw REPL
+ * creates the temporary file first (so a missing directory or a full
+ * filesystem fails with the board's own error, not a dropped connection),
+ * and _eV checks it (sha256, or its size) before the rename.
+ */
+static int write_via(esp01_devfs *fs, const char *path, const uint8_t *data,
+                     size_t len, esp01_err *err)
+{
+    char tmp[ESP01_DEVPATH_MAX + 16], tlit[LIT_MAX + 32], plit[LIT_MAX];
+    int rc = temp_name(path, tmp, sizeof tmp, err);
+    if (rc < 0 || (rc = path_literal(tmp, tlit, sizeof tlit, err)) < 0 ||
+        (rc = path_literal(path, plit, sizeof plit, err)) < 0)
+        return rc;
+    char code[3 * LIT_MAX + 200];
+    snprintf(code, sizeof code, "open(%s,'wb').close()", tlit);
+    char *out = NULL;
+    rc = run_small(fs, code, &out, err);
+    free(out);
+    if (rc < 0)
+        return explain(rc, path, err);
+    if (fs->progress)
+        fs->progress(fs->progress_ctx, 0, len);
+    if ((rc = fs->put_data(fs, tmp, data, len, err)) < 0)
+        return rc;
+    if (fs->progress)
+        fs->progress(fs->progress_ctx, len, len);
+    uint8_t sha[32];
+    char hex[65];
+    esp01_sha256(data, len, sha);
+    esp01_hex(sha, 32, hex);
+    snprintf(code, sizeof code, "_eV(%s,%s,'%s',%zu)", tlit, plit, hex, len);
+    out = NULL;
+    rc = run_small(fs, code, &out, err);
+    if (rc == 0 && !strstr(out, "OK"))
+        rc = esp01_fail(err, ESP01_E_CHECKSUM,
+                        "':%s': the copy on the device does not match (%s "
+                        "check after the file transfer); the old file was kept",
+                        path, fs->has_sha256 ? "sha256" : "size");
+    free(out);
+    return rc < 0 && rc != ESP01_E_CHECKSUM ? explain(rc, path, err) : rc;
+}
+
 int esp01_devfs_write(esp01_devfs *fs, const char *path, const uint8_t *data,
                       size_t len, esp01_err *err)
 {
+    if (fs->put_data)
+        return write_via(fs, path, data, len, err);
     size_t budget = fs->exec_budget;
     int rc = 0;
     /* Lost bytes show up as a mismatch, a garbled statement or a garbled

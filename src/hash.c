@@ -1,6 +1,7 @@
 #include "esp01/hash.h"
 
 #include <md5.h>
+#include <sha1.h>
 #include <sha2.h>
 #include <zlib.h>
 
@@ -41,4 +42,35 @@ void esp01_hex(const uint8_t *data, size_t len, char *out)
         out[2 * i + 1] = digits[data[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+void esp01_sha1(const uint8_t *data, size_t len, uint8_t out[20])
+{
+    SHA1_CTX ctx;
+    SHA1Init(&ctx);
+    SHA1Update(&ctx, data, len);
+    SHA1Final(out, &ctx);
+}
+
+size_t esp01_base64_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = tbl[v >> 18];
+        out[o++] = tbl[v >> 12 & 63];
+        out[o++] = tbl[v >> 6 & 63];
+        out[o++] = tbl[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = tbl[v >> 18];
+        out[o++] = tbl[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return o;
 }

@@ -58,3 +58,23 @@ start_fake() { # NAME FAKE_OPTS...
 }
 
 dropped_bytes() { sed -n 's/^dropped=\([0-9]*\).*/\1/p' "$PEER_STATS" 2>/dev/null || echo 0; }
+
+# start_webrepl NAME SERVER_OPTS...: tests/tools/webrepl-server.mjs with the
+# wasm MicroPython inside, on 127.0.0.1; sets WS_URL, WS_PID and WS_STATS.
+# The password is $WS_PASSWORD (default "s3cret").
+start_webrepl() {
+    local name=$1; shift
+    local pf=$TMP/$name.wsport
+    WS_STATS=$TMP/$name.wsstats
+    rm -f "$pf"
+    node "$SRCDIR/tests/tools/webrepl-server.mjs" --mp "$MP_WASM" \
+        --password "${WS_PASSWORD:-s3cret}" --port-file "$pf" --stats "$WS_STATS" \
+        --lifetime 900 "$@" 2>"$TMP/$name.wslog" &
+    WS_PID=$!
+    PEER_PIDS+=("$WS_PID")
+    local i
+    for i in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+    [ -s "$pf" ] || return 1
+    WS_URL=ws://127.0.0.1:$(cat "$pf")
+}
+ws_stat() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$WS_STATS" 2>/dev/null || echo 0; }

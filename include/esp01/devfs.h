@@ -60,6 +60,17 @@ typedef struct esp01_devfs {
     uint32_t timeout_ms; /* per exec */
     esp01_devfs_progress progress;
     void *progress_ctx;
+    /*
+     * Optional second route for file data (WebREPL's file protocol,
+     * webrepl.h).  The raw REPL still creates the temporary file, checks
+     * it and renames it, and stats before a read; put_data writes `len`
+     * bytes to `path`, get_data reads exactly `len` bytes of it.
+     */
+    int (*put_data)(struct esp01_devfs *fs, const char *path,
+                    const uint8_t *data, size_t len, esp01_err *err);
+    int (*get_data)(struct esp01_devfs *fs, const char *path, uint8_t *data,
+                    size_t len, esp01_err *err);
+    void *data_ctx;
 } esp01_devfs;
 
 typedef struct esp01_dev_entry {

@@ -19,6 +19,14 @@ void esp01_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 uint32_t esp01_crc32(uint32_t crc, const uint8_t *data, size_t len);
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void esp01_hex(const uint8_t *data, size_t len, char *out);
+/* SHA-1, for the WebSocket handshake only (RFC 6455 fixes it). */
+void esp01_sha1(const uint8_t *data, size_t len, uint8_t out[20]);
+/*
+ * Standard base64 with padding into `out`, which needs
+ * ESP01_BASE64_LEN(len) + 1 bytes; returns the length (NUL not counted).
+ */
+#define ESP01_BASE64_LEN(n) (((n) + 2) / 3 * 4)
+size_t esp01_base64_encode(const uint8_t *data, size_t len, char *out);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,10 @@ struct cli_dev_opts {
     uint32_t timeout_s; /* 0: the command's default */
     esp01_devfs_encoding encoding;
     bool no_paste; /* --no-paste or ESP01_NO_PASTE=1 */
+    /* WebREPL (--port ws://...): --password or ESP01_WEBREPL_PASSWORD, else
+     * asked on the terminal; --webrepl-files for the WA file protocol. */
+    const char *password;
+    bool webrepl_files;
 };
 /* Set by SIGINT once cli_dev_catch_sigint() ran; forwarded to the device. */
 extern volatile sig_atomic_t cli_interrupted;
@@ -84,6 +88,17 @@ int cli_dev_upload(esp01_devfs *fs, const char *label, const char *target,
 /* Run code with output streamed and Ctrl-C forwarded; an exit code. */
 int cli_dev_run_code(const struct cli_dev_opts *o,
                      const uint8_t *code, size_t len);
+/*
+ * WebREPL (dev_webrepl.c): the password from the options, the environment
+ * or the terminal (twice with `confirm`), into `out`, checked.  Open
+ * a ws:// port, retrying refused connections for `retry_ms` (a board
+ * restarting its server after a reset).  Both: 0 or a library code with
+ * the reason in `err`.
+ */
+int cli_webrepl_password(const struct cli_dev_opts *o, const char *what,
+                         bool confirm, char *out, size_t cap, esp01_err *err);
+int cli_webrepl_open(const struct cli_dev_opts *o, uint32_t retry_ms,
+                     esp01_port **out, esp01_err *err);
 /* mkdir that accepts an existing directory. */
 int cli_dev_ensure_dir(esp01_devfs *fs, const char *path);
 /* Parse `CMD [options] :DIR...` and apply `op` to each directory. */
@@ -117,6 +132,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_webrepl(int argc, char **argv);
 /* `esp01 info` with no FILE: what the connected board is (not in the
  * command table; the info command calls it). */
 int cmd_info_device(int argc, char **argv);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "esp01/webrepl.h"
 
 static const char usage[] =
     "usage: esp01 info [--port DEV]\n"
@@ -74,7 +75,10 @@ int cmd_info_device(int argc, char **argv)
         return cli_dev_error(rc, &err);
     }
     char v[200];
-    printf("port:        %s at %u baud\n", cli_dev_port(), o.baud);
+    if (esp01_webrepl_is_url(cli_dev_port()))
+        printf("port:        %s (WebREPL)\n", cli_dev_port());
+    else
+        printf("port:        %s at %u baud\n", cli_dev_port(), o.baud);
     if (value_of(text, "firmware", v, sizeof v))
         printf("firmware:    %s\n", v);
     else if (value_of(text, "version", v, sizeof v))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "esp01/webrepl.h"
 #include "portpick.h"
 
 volatile sig_atomic_t cli_interrupted;
@@ -29,6 +30,7 @@ void cli_dev_opts_init(struct cli_dev_opts *o)
     o->encoding = ESP01_ENC_AUTO;
     const char *np = getenv("ESP01_NO_PASTE");
     o->no_paste = np && *np && strcmp(np, "0") != 0;
+    o->password = getenv("ESP01_WEBREPL_PASSWORD");
 }
 
 int cli_dev_arg(struct cli_dev_opts *o, int argc, char **argv, int *i,
@@ -54,7 +56,8 @@ int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
     const char *a = argv[i];
     const char *val = NULL;
     int used = 0;
-    const char *names[] = {"--port", "-p", "--baud", "--encoding", "--timeout"};
+    const char *names[] = {"--port", "-p", "--baud", "--encoding", "--timeout",
+                           "--password"};
     size_t which = sizeof names / sizeof names[0];
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         size_t n = strlen(names[k]);
@@ -77,6 +80,10 @@ int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
     }
     if (!used && strcmp(a, "--no-paste") == 0) {
         o->no_paste = true;
+        return 1;
+    }
+    if (!used && strcmp(a, "--webrepl-files") == 0) {
+        o->webrepl_files = true;
         return 1;
     }
     if (!used)
@@ -109,6 +116,9 @@ int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
             return -1;
         }
         break;
+    case 5:
+        o->password = val;
+        break;
     default:
         if (!cli_parse_u64(val, &v) || v > 86400) {
             cli_usage_error(cmd, "bad --timeout '%s' (seconds)", val);
@@ -121,11 +131,15 @@ int cli_dev_opt(struct cli_dev_opts *o, int argc, char **argv, int i,
 }
 
 const char cli_dev_options_help[] =
-    "  -p, --port DEV     serial port (default: $ESP01_PORT, else the only USB\n"
-    "                     serial port: see esp01 ports)\n"
+    "  -p, --port DEV     serial port, or ws://HOST[:PORT] for WebREPL\n"
+    "                     (default: $ESP01_PORT, else the only USB serial\n"
+    "                     port: see esp01 ports)\n"
     "  --baud N           baud rate (default 115200)\n"
     "  --timeout S        give up after S seconds without the device finishing\n"
-    "  --no-paste         never use raw-paste mode (also ESP01_NO_PASTE=1)\n";
+    "  --no-paste         never use raw-paste mode (also ESP01_NO_PASTE=1)\n"
+    "  --password PW      WebREPL password; better $ESP01_WEBREPL_PASSWORD,\n"
+    "                     else it is asked for on the terminal\n"
+    "  --webrepl-files    over WebREPL, move file data with its own file protocol\n";
 
 static void on_sigint(int sig)
 {
@@ -142,8 +156,21 @@ void cli_dev_catch_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* Messages from the WebREPL port name the address already. */
+static int open_error(const char *port, const esp01_err *err)
+{
+    if (strstr(err->msg, "ws://"))
+        return cli_error("%s", err->msg);
+    return cli_error("%s: %s", port, err->msg);
+}
+
 int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
 {
+    /* A reset ends a WebREPL session (the board frees its sockets): the
+     * next command in a chain connects again. */
+    bool again = dev.port && !dev.repl.in_raw && esp01_port_is_webrepl(dev.port);
+    if (again)
+        cli_dev_forget();
     if (dev.port) {
         if (!dev.repl.in_raw) {
             /* After a soft reset in a chain: the device's globals are gone. */
@@ -151,7 +178,7 @@ int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
             dev.fs_ready = false;
             int rc = esp01_rawrepl_enter(&dev.repl, false, 5000, &err);
             if (rc < 0)
-                return cli_error("%s: %s", dev.path, err.msg);
+                return open_error(dev.path, &err);
         }
         *out = &dev.repl;
         return 0;
@@ -165,8 +192,10 @@ int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
     esp01_err err = {0};
     /* DTR and RTS released: on auto-reset wiring either would reset or
      * hold the board in the boot loader. */
-    int rc = esp01_port_open_serial(&dev.port, path, o->baud, false, false,
-                                    &err);
+    int rc = esp01_webrepl_is_url(path)
+                 ? cli_webrepl_open(o, again ? 10000 : 0, &dev.port, &err)
+                 : esp01_port_open_serial(&dev.port, path, o->baud, false,
+                                          false, &err);
     if (rc < 0) {
         dev.port = NULL;
         return cli_lib_error(rc, &err);
@@ -180,7 +209,7 @@ int cli_dev_repl(const struct cli_dev_opts *o, esp01_rawrepl **out)
     if (rc < 0) {
         esp01_port_close(dev.port);
         dev.port = NULL;
-        return cli_error("%s: %s", path, err.msg);
+        return open_error(path, &err);
     }
     *out = &dev.repl;
     return 0;
@@ -204,6 +233,12 @@ int cli_dev_fs(const struct cli_dev_opts *o, esp01_devfs **out)
             return cli_lib_error(rc, &err);
         dev.fs_ready = true;
     }
+    if (o->webrepl_files && !esp01_port_is_webrepl(dev.port))
+        return cli_error("--webrepl-files needs a ws:// port");
+    dev.fs.put_data = NULL;
+    dev.fs.get_data = NULL;
+    if (o->webrepl_files)
+        esp01_webrepl_use_for_files(&dev.fs, dev.port);
     dev.fs.encoding = o->encoding;
     if (o->timeout_s)
         dev.fs.timeout_ms = o->timeout_s * 1000;
@@ -241,6 +276,11 @@ int cli_dev_error(int rc, const esp01_err *err)
 {
     if (rc == ESP01_E_INTERRUPTED)
         return cli_error("interrupted");
+    /* Over WiFi a timeout is a stalled connection or a busy board, not
+     * bytes lost on a line as the raw REPL's messages guess. */
+    if (rc == ESP01_E_TIMEOUT && dev.port && esp01_port_is_webrepl(dev.port))
+        return cli_error("%s: no answer in time (a stalled connection, or "
+                         "the board is busy)", esp01_webrepl_address(dev.port));
     return cli_lib_error(rc, err);
 }
 
