@@ -12,6 +12,7 @@
  * refilling thread gets the host CPU, and an idle QEMU costs almost none.
  */
 #include "hw.h"
+#include "machine.h"
 #include "semihost.h"
 #include "stub.h"
 
@@ -86,7 +87,8 @@ void hw_idle(void)
 }
 
 /* QEMU's sim machine maps RAM only (docs/stub.md); anything else would
-   be a bus error, where the chip has registers. */
+   be a bus error, where the chip has registers.  The registers the host
+   uses keep what it writes there, SPI0's with a model behind them. */
 static int mapped(uint32_t a)
 {
     return (a >= 0x3FF40000u && a < 0x40300000u) ||
@@ -109,6 +111,10 @@ void hw_reg_write(uint32_t addr, uint32_t value)
 {
     if (mapped(addr))
         *(volatile uint32_t *)addr = value;
+    /* On the chip this starts the flash controller; here the fake machine
+       runs the command before the next request can look. */
+    if (addr == SPI0_CMD && (value & SPI0_CMD_USR))
+        fake_spi0_user_command();
 }
 
 void stub_main(void)

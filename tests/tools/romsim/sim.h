@@ -114,6 +114,7 @@ struct flash_opts {
 int flash_open(const struct flash_opts *o);
 void flash_close(void);
 uint32_t flash_size(void);
+uint32_t flash_jedec(void);    /* manufacturer | type << 8 | capacity << 16 */
 const char *flash_path(void);  /* absolute; NULL when not kept in a file */
 uint8_t *flash_bytes(void);
 /* The ROM's SpiFlashChip parameters (SPIParamCfg); see flash.c. */

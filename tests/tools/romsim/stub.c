@@ -5,7 +5,8 @@
  * ships (src/stub_image.c), the real chip would now run that code.  romsim
  * cannot run lx106 code, so it starts the QEMU build of the same source
  * (docs/stub.md, "QEMU launch contract"): a run directory with flash.bin
- * (the simulator's own flash file), clkdiv (the divider the ROM auto-
+ * (the simulator's own flash file), jedec (the flash's id, which the fake
+ * chip's SPI0 registers answer with), clkdiv (the divider the ROM auto-
  * bauded to) and uart.ctl (a FIFO the stub's fake ROM reports baud
  * changes, resets and RUN_USER_CODE on), and a UNIX socket QEMU connects
  * its UART to.  romsim stays the line in between: it paces bytes at the
@@ -239,8 +240,8 @@ static char run_dir[PATH_MAX];
 
 static void cleanup_dir(void)
 {
-    const char *names[] = {"uart.sock", "uart.ctl", "clkdiv", "flash.bin",
-                           "qemu.log"};
+    const char *names[] = {"uart.sock", "uart.ctl", "clkdiv", "jedec",
+                           "flash.bin", "qemu.log"};
     char p[PATH_MAX + 32];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", run_dir, names[i]);
@@ -264,9 +265,15 @@ static pid_t start_qemu(int *sock_out, int *ctl_out)
         logf_("stub: flash.bin: %s", strerror(errno));
         return -1;
     }
-    snprintf(p, sizeof p, "%s/clkdiv", run_dir);
+    snprintf(p, sizeof p, "%s/jedec", run_dir);
     FILE *f = fopen(p, "w");
     if (!f)
+        return -1;
+    uint32_t id = flash_jedec();
+    fprintf(f, "%02X%02X%02X\n", id & 0xFF, (id >> 8) & 0xFF, (id >> 16) & 0xFF);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/clkdiv", run_dir);
+    if (!(f = fopen(p, "w")))
         return -1;
     fprintf(f, "%u\n", rom_uart_clkdiv());
     fclose(f);
