@@ -135,6 +135,8 @@ void flash_spi_user_command(uint32_t (*reg)(uint32_t),
 
 /* stub.c */
 bool stub_matches_upload(char *why, size_t cap);
+void stub_prepare(void);   /* an upload begins: start QEMU, held back */
 int stub_run(void);
+void stub_shutdown(void);  /* romsim ends: stop a QEMU started ahead */
 
 #endif
