@@ -527,6 +527,86 @@ static void set_bit(uint8_t *map, uint32_t i)
     map[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+/* One region whose flash MD5 is wanted, and what the stub said. */
+struct md5_job {
+    uint32_t addr, size;
+    uint8_t digest[16];
+};
+
+/* SPI_FLASH_MD5 requests sent ahead of their replies: the stub keeps
+ * small frames that arrive while it works (four slots, docs/stub.md), so
+ * the round trips overlap with its reading of the flash. */
+#define MD5_IN_FLIGHT 3
+
+/* Every job's digest, or < 0 at the first doubt. */
+static int md5_pipelined(esp01_rom *rom, struct md5_job *jobs, size_t n,
+                         esp01_err *err)
+{
+    size_t sent = 0, done = 0;
+    uint64_t deadline = 0;
+    while (done < n) {
+        while (sent < n && sent - done < MD5_IN_FLIGHT) {
+            if (cancelled(rom))
+                return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+            uint8_t pkt[16];
+            esp01_put_le32(pkt, jobs[sent].addr);
+            esp01_put_le32(pkt + 4, jobs[sent].size);
+            esp01_put_le32(pkt + 8, 0);
+            esp01_put_le32(pkt + 12, 0);
+            int rc = esp01_romi_send(rom, ESP01_STUB_SPI_FLASH_MD5, pkt, 16, 0,
+                                     NULL, err);
+            if (rc < 0)
+                return rc;
+            if (sent == done)
+                deadline = esp01_deadline_in(per_mib(jobs[done].size,
+                                                     MD5_MS_PER_MIB));
+            sent++;
+        }
+        int len = esp01_romi_read_frame(rom, deadline, err);
+        if (len < 0)
+            return len;
+        esp01_rom_response r;
+        if (esp01_rom_parse_response(rom->frame, (size_t)len, &r, NULL) < 0 ||
+            r.op != ESP01_STUB_SPI_FLASH_MD5)
+            continue; /* a stray frame */
+        if (r.status != 0 || r.data_len != 16)
+            return esp01_fail(err, ESP01_E_PROTOCOL, "MD5 reply refused or "
+                              "short");
+        memcpy(jobs[done].digest, r.data, 16);
+        done++;
+        /* The next reply comes once the stub has read that region. */
+        if (done < n)
+            deadline = esp01_deadline_in(per_mib(jobs[done].size,
+                                                 MD5_MS_PER_MIB));
+    }
+    return 0;
+}
+
+/*
+ * The stub's MD5 of each job.  A doubt on the pipelined path (a lost or
+ * garbled reply) asks the rest again one at a time: asking for an MD5
+ * changes nothing on the chip.
+ */
+static int md5_jobs(esp01_rom *rom, struct md5_job *jobs, size_t n,
+                    esp01_err *err)
+{
+    if (cancelled(rom))
+        return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+    esp01_err e;
+    int rc = md5_pipelined(rom, jobs, n, &e);
+    if (rc == 0 || rc == ESP01_E_INTERRUPTED)
+        return rc == 0 ? 0 : esp01_fail(err, rc, "%s", e.msg);
+    esp01_romi_recover(rom);
+    for (size_t i = 0; i < n; i++) {
+        if (cancelled(rom))
+            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+        if ((rc = esp01_stub_md5(rom, jobs[i].addr, jobs[i].size,
+                                 jobs[i].digest, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Does the chip's MD5 of [addr, addr + n) match `img`? 1, 0 or < 0. */
 static int md5_same(esp01_rom *rom, uint32_t addr, const uint8_t *img,
                     uint32_t n, esp01_err *err)
@@ -556,41 +636,58 @@ static int diff_padded(esp01_rom *rom, uint32_t offset, const uint8_t *img,
     uint32_t first = offset / SECTOR, nblocks = 0, nbad = 0;
     uint8_t bad[(0x1000000u / BLOCK64_BYTES + 7) / 8];
     memset(bad, 0, sizeof bad);
+    /* At most one job per sector, and a block job covers at least one. */
+    struct md5_job *jobs = malloc(sizeof *jobs * nsec);
+    if (!jobs)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     for (uint32_t s = 0; s < nsec; nblocks++) {
-        if (cancelled(rom))
-            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
         uint32_t e = s + (16 - (first + s) % 16);
         if (e > nsec)
             e = nsec;
-        int same = md5_same(rom, (first + s) * SECTOR,
-                            img + (size_t)s * SECTOR, (e - s) * SECTOR, err);
-        if (same < 0)
-            return same;
-        if (!same) {
-            set_bit(bad, nblocks);
-            nbad++;
-        }
+        jobs[nblocks].addr = (first + s) * SECTOR;
+        jobs[nblocks].size = (e - s) * SECTOR;
         s = e;
     }
+    int rc = md5_jobs(rom, jobs, nblocks, err);
+    for (uint32_t b = 0; rc == 0 && b < nblocks; b++) {
+        uint8_t want[16];
+        esp01_md5(img + (jobs[b].addr - offset), jobs[b].size, want);
+        if (memcmp(want, jobs[b].digest, 16) != 0) {
+            set_bit(bad, b);
+            nbad++;
+        }
+    }
     bool refine = exact || 2 * nbad <= nblocks;
-    for (uint32_t s = 0, b = 0; s < nsec; b++) {
+    uint32_t njobs = 0;
+    for (uint32_t s = 0, b = 0; rc == 0 && s < nsec; b++) {
         uint32_t e = s + (16 - (first + s) % 16);
         if (e > nsec)
             e = nsec;
         for (uint32_t k = s; bit(bad, b) && k < e; k++) {
-            int same = 0;
-            if (refine && e - s > 1 &&
-                (same = md5_same(rom, (first + k) * SECTOR,
-                                 img + (size_t)k * SECTOR, SECTOR, err)) < 0)
-                return same;
-            if (!same) {
+            if (refine && e - s > 1) {
+                jobs[njobs].addr = (first + k) * SECTOR;
+                jobs[njobs].size = SECTOR;
+                njobs++;
+            } else {
                 set_bit(differs, k);
                 (*ndiff)++;
             }
         }
         s = e;
     }
-    return 0;
+    if (rc == 0 && njobs)
+        rc = md5_jobs(rom, jobs, njobs, err);
+    for (uint32_t j = 0; rc == 0 && j < njobs; j++) {
+        uint32_t k = jobs[j].addr / SECTOR - first;
+        uint8_t want[16];
+        esp01_md5(img + (size_t)k * SECTOR, SECTOR, want);
+        if (memcmp(want, jobs[j].digest, 16) != 0) {
+            set_bit(differs, k);
+            (*ndiff)++;
+        }
+    }
+    free(jobs);
+    return rc;
 }
 
 /* The image padded with 0xFF to whole sectors. */
