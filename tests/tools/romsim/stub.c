@@ -251,13 +251,13 @@ static double pump(struct dir *d, int fd, bool to_host)
         used = wn == n ? (size_t)w : n;
         d->head += used;
         d->next += (double)used * byte_t;
-        if (to_host) {
+        if (to_host)
             S.tx_bytes += used;
-            if (tx_switch_pending && d->head >= tx_switch_at) {
-                tx_baud = tx_next_baud;
-                tx_switch_pending = false;
-            }
-        }
+    }
+    /* Everything sent before the chip changed its divider is out. */
+    if (to_host && tx_switch_pending && d->head >= tx_switch_at) {
+        tx_baud = tx_next_baud;
+        tx_switch_pending = false;
     }
     avail = d->tail - d->head;
     if (!avail)
