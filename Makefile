@@ -149,13 +149,18 @@ fuzz: fuzz-build
 # (built by `make` whenever the cross compiler is there).
 XCC ?= xtensa-lx106-elf-gcc
 HAVE_XCC := $(shell command -v $(XCC) 2>/dev/null)
-XFLAGS = -std=gnu11 -Os -g -flto -ffreestanding -nostdlib -mlongcalls \
+# Every KiB of the image is ~90 ms of upload at the ROM's 115200 baud, on
+# every session, so it is built for size: link-time optimisation; at the
+# link one section for all the code, so functions share literal pools
+# (-fno-function-sections: LTO has already dropped what nothing calls);
+# no alignment of branch targets (speed only); no jump tables, so that the
+# image has no constant data and uploads as one segment; no MEMW before
+# every volatile access (stub/esp8266.c puts one before each register
+# access, the only place it matters).
+XFLAGS = -std=gnu11 -Os -g -flto -mno-target-align -fno-jump-tables \
+         -mno-serialize-volatile -ffreestanding -nostdlib -mlongcalls \
          -ffunction-sections -fdata-sections -fno-tree-loop-distribute-patterns \
          $(WARN) -Istub -MMD -MP
-# Link-time optimisation makes the image smaller, and every KiB of it is
-# ~90 ms of upload at the ROM's 115200 baud; at the link, one section for
-# all the code lets functions share their literal pools (-fno-function-
-# sections: LTO has already dropped what nothing calls).
 XLDFLAGS = -nostdlib -Wl,--gc-sections -Lstub -Lstub/qemu \
            -fno-function-sections -fno-data-sections
 STUB_X_SRC = $(STUB_CORE_SRC) stub/ccount.c stub/entry.S

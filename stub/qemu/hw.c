@@ -27,7 +27,7 @@
 void stub_main(void);
 
 static struct stub S;
-static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t arena[STUB_ARENA / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 static uint32_t last_byte_cc;
 
@@ -129,7 +129,7 @@ void stub_main(void)
     ets_isr_attach(ETS_UART_INUM, uart_isr, 0);
     ets_isr_unmask(1u << ETS_UART_INUM);
 
-    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    stub_start(&S, (uint8_t *)arena, (uint8_t *)window);
     while (!S.run_user)
         stub_poll(&S);
 
