@@ -19,6 +19,7 @@
  * goes back to the previous rate (docs/stub.md). */
 #define STUB_REVERT_MS 1000u
 #define CONFIRM_MS 200u
+#define BAUD_SETTLE_MS 10u
 /* Per MiB of flash touched: esptool's ERASE_WRITE_TIMEOUT_PER_MB,
  * ERASE_REGION_TIMEOUT_PER_MB and MD5_TIMEOUT_PER_MB. */
 #define WRITE_MS_PER_MIB 40000u
@@ -265,10 +266,12 @@ int esp01_stub_set_baud(esp01_rom *rom, uint32_t baud, uint32_t *got,
             return esp01_fail(err, rc, "changing to %u baud failed: %s", cand,
                               e.msg);
         /* The stub answers at the old rate, waits for its FIFO to empty
-         * and switches; give it that time before following. */
+         * and one character more, and switches: by the time its whole
+         * reply is here it has (a character is 87 us at 115200).  The
+         * pause lets the line settle; a SYNC at the new rate confirms. */
         if (rom->port->ops->drain)
             rom->port->ops->drain(rom->port, esp01_deadline_in(500), NULL);
-        esp01_sleep_ms(50);
+        esp01_sleep_ms(BAUD_SETTLE_MS);
         uint64_t switched = esp01_now_ms();
         if ((rc = port_baud(rom, cand, &e)) == 0 && stub_answers(rom, 2)) {
             if (got)
