@@ -160,7 +160,10 @@ int cmd_flash(int argc, char **argv)
         return rc;
     }
     int code = EXIT_FAIL;
-    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+    /* The stub first: the flash id then comes through it at its rate, as
+     * esptool reads it, instead of a dozen requests at the ROM's 115200. */
+    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK ||
+        (rc = romcli_flash_id(&o)) != EXIT_OK) {
         code = rc;
         goto out;
     }
@@ -242,10 +245,6 @@ int cmd_flash(int argc, char **argv)
                 esp01_flash_mode_name(mode), size_s, fname ? fname : "?");
     }
 
-    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK) {
-        code = rc;
-        goto out;
-    }
     struct romcli_progress prog;
     romcli_progress_start(&prog, "Writing");
     o.rom.progress = romcli_progress;
