@@ -5,7 +5,8 @@
 #   1. a 1 MiB ESP-01 image (v1.22.1-sized firmware + small project) over
 #      flash full of noise (every sector must change): ROM path at 115200,
 #      stub at 460800 and 921600; wire bytes, wall time, flash == image;
-#   2. the same image re-flashed after changing main.py (only what differs);
+#   2. the same image re-flashed after changing main.py (only what differs),
+#      with a fresh chip (stub uploaded) and with the stub left running;
 #   3. reading the whole chip back at 921600;
 #   4. STUB_RUNS fault-injection runs through the stub.
 # The firmware stand-in compresses like a real one: lx106 machine code from
@@ -73,6 +74,7 @@ one_flash() {
     echo "$name $baud $rc $(echo "$t1 - $t0" | bc) $rx $same"
 }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- 1. 1 MiB image over noise (wall time from connect to done, bytes the chip received)"
 rom=$(one_flash rom 115200 --no-stub)
 s460=$(one_flash s460 460800)
@@ -112,6 +114,20 @@ t0=$(now)
 t1=$(now)
 stop_sim re
 printf 'same image with --full: %.2f s\n' "$(echo "$t1 - $t0" | bc)"
+# The stub left running by a session with --after no-reset: the next one
+# finds it and uploads nothing.
+cp "$W/img.bin" "$W/kept.flash"
+start_sim kept --throttle
+"$ESP01" flash "$W/img.bin" --port "$W/kept.tty" --baud 921600 --after no-reset >/dev/null 2>&1
+t0=$(now)
+"$ESP01" flash "$W/img2.bin" --port "$W/kept.tty" --baud 921600 --after no-reset >"$W/kept.out" 2>"$W/kept.err"
+rc=$?
+t1=$(now)
+stop_sim kept
+same=NO
+cmp -s <(tail -c +5 "$W/img2.bin") <(tail -c +5 "$W/kept.flash" | head -c $(( $(stat -c %s "$W/img2.bin") - 4 ))) && same=yes
+printf 're-flash with the stub still running: exit %s, %.2f s, found it: %s, flash == image: %s\n' \
+    "$rc" "$(echo "$t1 - $t0" | bc)" "$(grep -q 'already running' "$W/kept.err" && echo yes || echo NO)" "$same"
 
 echo "-- 3. whole-chip read at 921600"
 cp "$W/noise.bin" "$W/rd.flash"
@@ -125,6 +141,7 @@ printf 'read 1 MiB: %.1f s wall (%.1f KB/s including connect and stub upload), d
     "$(echo "$t1 - $t0" | bc)" "$(echo "1048576 / ($t1 - $t0) / 1000" | bc -l)" "$same"
 sed 's/^/  /' "$W/rd.out" | grep '^  Read'
 
+echo "load average after 1-3: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- 4. $STUB_RUNS fault-injection runs through the stub (unthrottled)"
 head -c 200000 /dev/urandom > "$W/fimg.bin"
 head -c 8192 /dev/zero | tr '\0' '\377' | dd of="$W/fimg.bin" bs=4096 seek=5 conv=notrunc 2>/dev/null

@@ -22,7 +22,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct stub S;
-static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t arena[STUB_ARENA / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 static uint8_t enc[ESP01_SLIP_ENCODED_MAX(8 + 256)];
 
@@ -65,7 +65,7 @@ static void settle(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fake_reset(64 * 1024, 452); /* small: every erase and read stays quick */
-    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    stub_start(&S, (uint8_t *)arena, (uint8_t *)window);
     size_t pos = 0;
     uint8_t req[8 + 256];
     while (pos + 2 <= size && !S.run_user) {

@@ -11,6 +11,8 @@
 #define HDR 8
 #define SYNC_REPLY_MS 100
 #define DRAIN_QUIET_MS 100
+#define SYNC_REPLIES 8
+#define SYNC_QUIET_MS 10
 #define CMD_TIMEOUT_MS ESP01_ROMI_CMD_TIMEOUT_MS
 #define REG_TIMEOUT_MS 500
 
@@ -292,14 +294,23 @@ int esp01_romi_sync(esp01_rom *rom, uint32_t *value, esp01_err *err)
         return rc;
     if (value)
         *value = r.value;
-    /* The ROM answers a SYNC several times; wait for quiet. */
+    /* The ROM (and a stub) answers a SYNC eight times; wait for quiet.
+     * Once all eight are in, a short quiet is enough to catch strays from
+     * an earlier attempt, which would come in among them anyway. */
     uint64_t hard_stop = esp01_deadline_in(1000);
+    int replies = 1;
     for (int i = 0; i < 32; i++) {
-        uint64_t d = esp01_deadline_in(DRAIN_QUIET_MS);
+        uint64_t d = esp01_deadline_in(replies >= SYNC_REPLIES ? SYNC_QUIET_MS
+                                                               : DRAIN_QUIET_MS);
         if (d > hard_stop)
             d = hard_stop;
-        if (esp01_romi_read_frame(rom, d, NULL) < 0)
+        int n = esp01_romi_read_frame(rom, d, NULL);
+        if (n < 0)
             break;
+        esp01_rom_response more;
+        if (esp01_rom_parse_response(rom->frame, (size_t)n, &more, NULL) == 0 &&
+            more.op == ESP01_ROM_SYNC)
+            replies++;
     }
     esp01_romi_discard(rom);
     return 0;
@@ -540,16 +551,15 @@ static int read_jedec(esp01_rom *rom, uint32_t *jedec, esp01_err *err)
 {
     uint32_t cmd = 0;
     int rc;
-    /* USR1: 24 MISO bits; USR: command + MISO phases; USR2: 8-bit 0x9F. */
-    if ((rc = esp01_rom_write_reg(rom, SPI_USR1, 23u << 8, 0xFFFFFFFFu, 0,
-                                  err)) < 0 ||
-        (rc = esp01_rom_write_reg(rom, SPI_USR, 0x90000000u, 0xFFFFFFFFu, 0,
-                                  err)) < 0 ||
-        (rc = esp01_rom_write_reg(rom, SPI_USR2, (7u << 28) | 0x9F,
-                                  0xFFFFFFFFu, 0, err)) < 0 ||
-        (rc = esp01_rom_write_reg(rom, SPI_W0, 0, 0xFFFFFFFFu, 0, err)) < 0 ||
-        (rc = esp01_rom_write_reg(rom, SPI_CMD, SPI_CMD_USR, 0xFFFFFFFFu, 0,
-                                  err)) < 0)
+    /* USR1: 24 MISO bits; USR: command + MISO phases; USR2: 8-bit 0x9F;
+     * W0 cleared; then CMD starts it.  One WRITE_REG: the ROM (and the
+     * stub) write the groups in order (esp8266-facts 5a). */
+    const uint32_t regs[] = {SPI_USR1, 23u << 8,
+                             SPI_USR, 0x90000000u,
+                             SPI_USR2, (7u << 28) | 0x9F,
+                             SPI_W0, 0,
+                             SPI_CMD, SPI_CMD_USR};
+    if ((rc = esp01_romi_write_regs(rom, regs, 5, err)) < 0)
         return rc;
     for (int i = 0; i < 10; i++) {
         if ((rc = esp01_rom_read_reg(rom, SPI_CMD, &cmd, err)) < 0)
@@ -571,8 +581,8 @@ static int read_jedec(esp01_rom *rom, uint32_t *jedec, esp01_err *err)
 int esp01_romi_write_regs(esp01_rom *rom, const uint32_t *addr_value, size_t n,
                       esp01_err *err)
 {
-    uint8_t pkt[16 * 4];
-    if (n > 4)
+    uint8_t pkt[16 * 5];
+    if (n > 5)
         return esp01_fail(err, ESP01_E_INVAL, "too many registers");
     for (size_t i = 0; i < n; i++) {
         esp01_put_le32(pkt + 16 * i, addr_value[2 * i]);

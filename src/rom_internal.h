@@ -46,7 +46,7 @@ int esp01_romi_flash_begin(esp01_rom *rom, uint32_t erase_bytes,
                            uint32_t blocks, uint32_t block_size,
                            uint32_t offset, uint32_t timeout_ms,
                            esp01_err *err);
-/* Up to four register writes in one WRITE_REG (addr, value pairs). */
+/* Up to five register writes in one WRITE_REG (addr, value pairs). */
 int esp01_romi_write_regs(esp01_rom *rom, const uint32_t *addr_value,
                           size_t n, esp01_err *err);
 /* Word reads from flash through the SPI0 user-command registers. */

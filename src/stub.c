@@ -19,6 +19,7 @@
  * goes back to the previous rate (docs/stub.md). */
 #define STUB_REVERT_MS 1000u
 #define CONFIRM_MS 200u
+#define BAUD_SETTLE_MS 10u
 /* Per MiB of flash touched: esptool's ERASE_WRITE_TIMEOUT_PER_MB,
  * ERASE_REGION_TIMEOUT_PER_MB and MD5_TIMEOUT_PER_MB. */
 #define WRITE_MS_PER_MIB 40000u
@@ -243,10 +244,12 @@ int esp01_stub_set_baud(esp01_rom *rom, uint32_t baud, uint32_t *got,
             return esp01_fail(err, rc, "changing to %u baud failed: %s", cand,
                               e.msg);
         /* The stub answers at the old rate, waits for its FIFO to empty
-         * and switches; give it that time before following. */
+         * and one character more, and switches: by the time its whole
+         * reply is here it has (a character is 87 us at 115200).  The
+         * pause lets the line settle; a SYNC at the new rate confirms. */
         if (rom->port->ops->drain)
             rom->port->ops->drain(rom->port, esp01_deadline_in(500), NULL);
-        esp01_sleep_ms(50);
+        esp01_sleep_ms(BAUD_SETTLE_MS);
         uint64_t switched = esp01_now_ms();
         if ((rc = port_baud(rom, cand, &e)) == 0 && stub_answers(rom, 2)) {
             if (got)
@@ -279,160 +282,224 @@ int esp01_stub_set_baud(esp01_rom *rom, uint32_t baud, uint32_t *got,
 
 /* ---- writing ------------------------------------------------------------ */
 
-struct zblock {
-    uint32_t len;
-    uint32_t upto; /* input bytes consumed once this block is complete */
+/*
+ * FLASH_DEFL_DATA blocks of 8 KiB, two in flight: the stub's receive
+ * arena holds four such packets, so it can answer one while the one
+ * before is still being written, with room for the two the host then has
+ * on the way (docs/stub.md, STUB_WRITE_AHEAD).  The line stays busy while
+ * the stub erases or writes, as long as the stub keeps up on average.
+ */
+#define WRITE_BLOCK ESP01_STUB_BLOCK
+#define WRITE_AHEAD 2u
+/* Input given to zlib at a time, so that a block's input span is known. */
+#define ZIN_STEP 4096u
+
+/* A zlib stream of `n` bytes, produced one block at a time as the blocks
+ * are first needed (compressing overlaps with waiting for the stub), and
+ * kept for sending again. */
+struct zstream {
+    z_stream z;
+    const uint8_t *in;
+    size_t n;
+    uint8_t *buf;         /* every block so far, back to back */
+    size_t cap, used;
+    size_t *start;        /* block i is buf[start[i], start[i] + len[i]) */
+    uint32_t *len, *upto; /* upto: input bytes covered once it is written */
+    size_t nb, bcap;
+    bool done;
 };
 
-/*
- * Compress `n` bytes into 16 KiB blocks, remembering for each block how
- * much input it covers: the stub inflates and writes a block while the
- * next one travels, so the time a reply may take follows the previous
- * block's uncompressed size.
- */
-static int compress_blocks(const uint8_t *in, size_t n, uint8_t **out,
-                           size_t *out_len, struct zblock **blocks,
-                           size_t *nblocks, esp01_err *err)
+static int zs_init(struct zstream *zs, const uint8_t *in, size_t n,
+                   esp01_err *err)
 {
-    size_t cap = compressBound((uLong)n) + ESP01_STUB_BLOCK;
-    size_t bcap = cap / ESP01_STUB_BLOCK + 2;
-    uint8_t *buf = malloc(cap);
-    struct zblock *bl = calloc(bcap, sizeof *bl);
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (!buf || !bl || deflateInit(&z, 9) != Z_OK) {
-        free(buf);
-        free(bl);
+    memset(zs, 0, sizeof *zs);
+    zs->in = in;
+    zs->n = n;
+    zs->cap = compressBound((uLong)n) + WRITE_BLOCK;
+    zs->bcap = zs->cap / WRITE_BLOCK + 2;
+    zs->buf = malloc(zs->cap);
+    zs->start = calloc(zs->bcap, sizeof *zs->start);
+    zs->len = calloc(zs->bcap, sizeof *zs->len);
+    zs->upto = calloc(zs->bcap, sizeof *zs->upto);
+    if (!zs->buf || !zs->start || !zs->len || !zs->upto ||
+        deflateInit(&zs->z, 9) != Z_OK) {
+        free(zs->buf);
+        free(zs->start);
+        free(zs->len);
+        free(zs->upto);
         return esp01_fail(err, ESP01_E_NOMEM, "cannot start compressing");
     }
-    size_t nb = 0, pos = 0;
-    z.next_in = (Bytef *)in;
-    int zr = Z_OK;
-    while (zr != Z_STREAM_END) {
-        z.next_out = buf + pos;
-        z.avail_out = ESP01_STUB_BLOCK;
-        /* Feed a little at a time so a block's input span is known. */
-        while (z.avail_out > 0 && zr != Z_STREAM_END) {
-            size_t consumed = (size_t)(z.next_in - in);
-            size_t left = n - consumed;
-            z.avail_in = (uInt)(left < 4096 ? left : 4096);
-            zr = deflate(&z, left <= 4096 ? Z_FINISH : Z_NO_FLUSH);
-            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-                deflateEnd(&z);
-                free(buf);
-                free(bl);
-                return esp01_fail(err, ESP01_E_FORMAT, "compressing failed");
-            }
-        }
-        uint32_t got = ESP01_STUB_BLOCK - z.avail_out;
-        if (got == 0)
-            break;
-        if (nb == bcap) {
-            deflateEnd(&z);
-            free(buf);
-            free(bl);
-            return esp01_fail(err, ESP01_E_LIMIT, "compressed data too large");
-        }
-        bl[nb].len = got;
-        bl[nb].upto = (uint32_t)(z.next_in - in);
-        pos += got;
-        nb++;
-    }
-    deflateEnd(&z);
-    *out = buf;
-    *out_len = pos;
-    *blocks = bl;
-    *nblocks = nb;
+    zs->z.next_in = (Bytef *)in;
     return 0;
 }
 
-/* One FLASH_DEFL_BEGIN/DATA/END of `n` bytes at `addr`. */
+static void zs_free(struct zstream *zs)
+{
+    deflateEnd(&zs->z);
+    free(zs->buf);
+    free(zs->start);
+    free(zs->len);
+    free(zs->upto);
+}
+
+/* Make block `i` if the stream has one: 1 yes, 0 the stream ended
+ * before it, < 0 failure. */
+static int zs_block(struct zstream *zs, size_t i, esp01_err *err)
+{
+    while (zs->nb <= i && !zs->done) {
+        if (zs->nb == zs->bcap || zs->cap - zs->used < WRITE_BLOCK)
+            return esp01_fail(err, ESP01_E_LIMIT, "compressed data too large");
+        zs->z.next_out = zs->buf + zs->used;
+        zs->z.avail_out = WRITE_BLOCK;
+        int zr = Z_OK;
+        while (zs->z.avail_out > 0 && zr != Z_STREAM_END) {
+            size_t left = zs->n - (size_t)(zs->z.next_in - zs->in);
+            zs->z.avail_in = (uInt)(left < ZIN_STEP ? left : ZIN_STEP);
+            zr = deflate(&zs->z, left <= ZIN_STEP ? Z_FINISH : Z_NO_FLUSH);
+            if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+                return esp01_fail(err, ESP01_E_FORMAT, "compressing failed");
+        }
+        uint32_t got = WRITE_BLOCK - zs->z.avail_out;
+        if (zr == Z_STREAM_END)
+            zs->done = true;
+        if (got == 0)
+            break;
+        zs->start[zs->nb] = zs->used;
+        zs->len[zs->nb] = got;
+        zs->upto[zs->nb] = (uint32_t)(zs->z.next_in - zs->in);
+        zs->used += got;
+        zs->nb++;
+    }
+    return i < zs->nb;
+}
+
+/*
+ * One FLASH_DEFL_BEGIN/DATA/END of `n` bytes at `addr`.  DATA goes
+ * WRITE_AHEAD packets at a time.  The stub answers in order, and a DATA
+ * reply names no sequence number, so on any doubt (a refusal, a timeout,
+ * a garbled reply) the host waits for the line to settle (a SYNC answered
+ * means every earlier reply is in) and sends again from the oldest packet
+ * not answered: the stub answers a repeat of the last WRITE_AHEAD packets
+ * it took without writing them twice.
+ */
 static int defl_write(esp01_rom *rom, uint32_t addr, const uint8_t *in,
                       size_t n, esp01_rom_progress *prog, uint32_t base,
                       uint64_t *wire, esp01_err *err)
 {
-    uint8_t *z = NULL;
-    size_t zlen = 0, nb = 0;
-    struct zblock *bl = NULL;
-    int rc = compress_blocks(in, n, &z, &zlen, &bl, &nb, err);
+    struct zstream zs;
+    int rc = zs_init(&zs, in, n, err);
     if (rc < 0)
         return rc;
-    uint8_t *pkt = malloc(DATA_HDR + ESP01_STUB_BLOCK);
+    uint8_t *pkt = malloc(DATA_HDR + WRITE_BLOCK);
     if (!pkt) {
-        free(z);
-        free(bl);
+        zs_free(&zs);
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     }
+    esp01_err e;
+    /* The stub does not use the block count; this is what it can be at
+       most, as the stream is made while it is sent. */
     uint8_t begin[16];
     esp01_put_le32(begin, (uint32_t)n);
-    esp01_put_le32(begin + 4, (uint32_t)nb);
-    esp01_put_le32(begin + 8, ESP01_STUB_BLOCK);
+    esp01_put_le32(begin + 4, (uint32_t)(compressBound((uLong)n) / WRITE_BLOCK + 1));
+    esp01_put_le32(begin + 8, WRITE_BLOCK);
     esp01_put_le32(begin + 12, addr);
-    esp01_err e;
     rc = esp01_romi_check(rom, ESP01_STUB_FLASH_DEFL_BEGIN, begin, 16, 0,
                     CMD_TIMEOUT_MS, NULL, &e);
-    size_t zpos = 0;
-    uint32_t seq = 0, prev_span = 0, prev_upto = 0;
-    for (size_t b = 0; rc == 0 && b < nb; b++) {
+    size_t acked = 0, sent = 0;
+    int doubts = 0;
+    uint64_t deadline = 0;
+    while (rc == 0) {
         if (cancelled(rom)) {
             rc = esp01_fail(&e, ESP01_E_INTERRUPTED, "interrupted");
             break;
         }
-        esp01_put_le32(pkt, bl[b].len);
-        esp01_put_le32(pkt + 4, seq);
-        esp01_put_le32(pkt + 8, 0);
-        esp01_put_le32(pkt + 12, 0);
-        memcpy(pkt + DATA_HDR, z + zpos, bl[b].len);
-        uint32_t chk = esp01_romi_checksum(z + zpos, bl[b].len);
-        /* The reply waits while the stub finishes the block before. */
-        uint32_t timeout = per_mib(prev_span, WRITE_MS_PER_MIB);
-        for (int resend = 0;; resend++) {
-            esp01_rom_response r;
-            rc = esp01_romi_command(rom, ESP01_STUB_FLASH_DEFL_DATA, pkt,
-                                    DATA_HDR + bl[b].len, chk, timeout, &r,
-                                    &e);
-            if (rc == 0 && r.status == 0)
+        while (sent < acked + WRITE_AHEAD) {
+            int have = zs_block(&zs, sent, &e);
+            if (have < 0)
+                rc = have;
+            if (have <= 0)
                 break;
-            /* A block refused for its checksum was not taken, and one
-             * whose reply was lost may have been: the stub answers a
-             * repeat of the last block it took without writing it twice
-             * (docs/stub.md), so both go again under the same number. */
-            if (rc == 0 && r.error == ESP01_STUB_ERR_CHECKSUM && resend < 3)
-                continue;
-            if ((rc == ESP01_E_TIMEOUT || rc == ESP01_E_PROTOCOL) &&
-                resend < 3) {
-                esp01_romi_discard(rom);
-                continue;
-            }
-            if (rc == 0) {
+            esp01_put_le32(pkt, zs.len[sent]);
+            esp01_put_le32(pkt + 4, (uint32_t)sent);
+            esp01_put_le32(pkt + 8, 0);
+            esp01_put_le32(pkt + 12, 0);
+            memcpy(pkt + DATA_HDR, zs.buf + zs.start[sent], zs.len[sent]);
+            size_t w = 0;
+            rc = esp01_romi_send(rom, ESP01_STUB_FLASH_DEFL_DATA, pkt,
+                                 DATA_HDR + zs.len[sent],
+                                 esp01_romi_checksum(zs.buf + zs.start[sent],
+                                                     zs.len[sent]),
+                                 &w, &e);
+            if (rc < 0)
+                break;
+            *wire += zs.len[sent];
+            if (sent == acked)
+                deadline = 0;
+            sent++;
+        }
+        if (rc < 0 || acked == sent)
+            break; /* a failure, or every block answered */
+        /* The next block is made while the stub works on these. */
+        if ((rc = zs_block(&zs, sent, &e)) < 0)
+            break;
+        rc = 0;
+        if (!deadline) {
+            /* The stub may first finish writing the blocks before, and
+             * erase ahead of them. */
+            uint32_t span = zs.upto[sent - 1] - (acked ? zs.upto[acked - 1] : 0);
+            deadline = esp01_deadline_in(esp01_romi_wire_ms(rom, 2 * (DATA_HDR + WRITE_BLOCK)) +
+                                         per_mib(span + BLOCK64_BYTES, WRITE_MS_PER_MIB));
+        }
+        int len = esp01_romi_read_frame(rom, deadline, &e);
+        esp01_rom_response r;
+        bool parsed = len >= 0 &&
+                      esp01_rom_parse_response(rom->frame, (size_t)len, &r, NULL) == 0;
+        if (parsed && r.op != ESP01_STUB_FLASH_DEFL_DATA)
+            continue; /* a stray frame */
+        if (parsed && r.status == 0) {
+            acked++;
+            deadline = 0;
+            uint32_t from = acked > 1 ? zs.upto[acked - 2] : 0;
+            prog->done = base + zs.upto[acked - 1];
+            /* Image bytes, so the rate shown is what the user's data moves at. */
+            prog->payload_done += zs.upto[acked - 1] - from;
+            report(rom, prog, ESP01_ROM_PHASE_WRITE, addr + zs.upto[acked - 1]);
+            continue;
+        }
+        /* A block refused for its checksum or out of turn was not taken,
+         * and one whose reply was lost may have been: after the line has
+         * settled, all from the oldest unanswered one go again. */
+        bool retry = !parsed || r.error == ESP01_STUB_ERR_CHECKSUM ||
+                     r.error == ESP01_STUB_ERR_INVALID;
+        if (!retry || ++doubts > 3 * (int)WRITE_AHEAD) {
+            if (parsed) {
                 rom->last_error = r.error;
-                rc = esp01_fail(&e, ESP01_E_DEVICE, "the flasher stub "
-                                "refused the data: error 0x%02x (%s)",
-                                r.error, esp01_stub_error_text(r.error));
+                rc = esp01_fail(&e, ESP01_E_DEVICE, "the flasher stub refused "
+                                "the data: error 0x%02x (%s)", r.error,
+                                esp01_stub_error_text(r.error));
+            } else if (len >= 0) {
+                rc = esp01_fail(&e, ESP01_E_PROTOCOL, "garbled reply to the "
+                                "data at 0x%06x", addr + (acked ? zs.upto[acked - 1] : 0));
+            } else {
+                rc = len;
             }
             break;
         }
-        if (rc < 0)
-            break;
-        seq++;
-        zpos += bl[b].len;
-        *wire += bl[b].len;
-        prev_span = bl[b].upto - prev_upto;
-        prev_upto = bl[b].upto;
-        prog->done = base + bl[b].upto;
-        /* Image bytes, so the rate shown is what the user's data moves at. */
-        prog->payload_done += prev_span;
-        report(rom, prog, ESP01_ROM_PHASE_WRITE, addr + bl[b].upto);
+        esp01_romi_recover(rom);
+        sent = acked;
+        deadline = 0;
     }
     if (rc == 0) {
         uint8_t end[4];
         esp01_put_le32(end, 1); /* stay in the stub */
+        /* The stub writes what it holds and erases what the data did not
+         * reach before it answers. */
         rc = esp01_romi_check(rom, ESP01_STUB_FLASH_DEFL_END, end, 4, 0,
-                        per_mib(prev_span, WRITE_MS_PER_MIB), NULL, &e);
+                              per_mib((uint64_t)n + BLOCK64_BYTES, WRITE_MS_PER_MIB),
+                              NULL, &e);
     }
     free(pkt);
-    free(z);
-    free(bl);
+    zs_free(&zs);
     if (rc < 0)
         return esp01_fail(err, rc, "writing flash at 0x%06x failed: %s",
                           addr, e.msg);
@@ -505,6 +572,86 @@ static void set_bit(uint8_t *map, uint32_t i)
     map[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+/* One region whose flash MD5 is wanted, and what the stub said. */
+struct md5_job {
+    uint32_t addr, size;
+    uint8_t digest[16];
+};
+
+/* SPI_FLASH_MD5 requests sent ahead of their replies: the stub keeps
+ * small frames that arrive while it works (four slots, docs/stub.md), so
+ * the round trips overlap with its reading of the flash. */
+#define MD5_IN_FLIGHT 3
+
+/* Every job's digest, or < 0 at the first doubt. */
+static int md5_pipelined(esp01_rom *rom, struct md5_job *jobs, size_t n,
+                         esp01_err *err)
+{
+    size_t sent = 0, done = 0;
+    uint64_t deadline = 0;
+    while (done < n) {
+        while (sent < n && sent - done < MD5_IN_FLIGHT) {
+            if (cancelled(rom))
+                return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+            uint8_t pkt[16];
+            esp01_put_le32(pkt, jobs[sent].addr);
+            esp01_put_le32(pkt + 4, jobs[sent].size);
+            esp01_put_le32(pkt + 8, 0);
+            esp01_put_le32(pkt + 12, 0);
+            int rc = esp01_romi_send(rom, ESP01_STUB_SPI_FLASH_MD5, pkt, 16, 0,
+                                     NULL, err);
+            if (rc < 0)
+                return rc;
+            if (sent == done)
+                deadline = esp01_deadline_in(per_mib(jobs[done].size,
+                                                     MD5_MS_PER_MIB));
+            sent++;
+        }
+        int len = esp01_romi_read_frame(rom, deadline, err);
+        if (len < 0)
+            return len;
+        esp01_rom_response r;
+        if (esp01_rom_parse_response(rom->frame, (size_t)len, &r, NULL) < 0 ||
+            r.op != ESP01_STUB_SPI_FLASH_MD5)
+            continue; /* a stray frame */
+        if (r.status != 0 || r.data_len != 16)
+            return esp01_fail(err, ESP01_E_PROTOCOL, "MD5 reply refused or "
+                              "short");
+        memcpy(jobs[done].digest, r.data, 16);
+        done++;
+        /* The next reply comes once the stub has read that region. */
+        if (done < n)
+            deadline = esp01_deadline_in(per_mib(jobs[done].size,
+                                                 MD5_MS_PER_MIB));
+    }
+    return 0;
+}
+
+/*
+ * The stub's MD5 of each job.  A doubt on the pipelined path (a lost or
+ * garbled reply) asks the rest again one at a time: asking for an MD5
+ * changes nothing on the chip.
+ */
+static int md5_jobs(esp01_rom *rom, struct md5_job *jobs, size_t n,
+                    esp01_err *err)
+{
+    if (cancelled(rom))
+        return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+    esp01_err e;
+    int rc = md5_pipelined(rom, jobs, n, &e);
+    if (rc == 0 || rc == ESP01_E_INTERRUPTED)
+        return rc == 0 ? 0 : esp01_fail(err, rc, "%s", e.msg);
+    esp01_romi_recover(rom);
+    for (size_t i = 0; i < n; i++) {
+        if (cancelled(rom))
+            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
+        if ((rc = esp01_stub_md5(rom, jobs[i].addr, jobs[i].size,
+                                 jobs[i].digest, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Does the chip's MD5 of [addr, addr + n) match `img`? 1, 0 or < 0. */
 static int md5_same(esp01_rom *rom, uint32_t addr, const uint8_t *img,
                     uint32_t n, esp01_err *err)
@@ -534,41 +681,58 @@ static int diff_padded(esp01_rom *rom, uint32_t offset, const uint8_t *img,
     uint32_t first = offset / SECTOR, nblocks = 0, nbad = 0;
     uint8_t bad[(0x1000000u / BLOCK64_BYTES + 7) / 8];
     memset(bad, 0, sizeof bad);
+    /* At most one job per sector, and a block job covers at least one. */
+    struct md5_job *jobs = malloc(sizeof *jobs * nsec);
+    if (!jobs)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     for (uint32_t s = 0; s < nsec; nblocks++) {
-        if (cancelled(rom))
-            return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted");
         uint32_t e = s + (16 - (first + s) % 16);
         if (e > nsec)
             e = nsec;
-        int same = md5_same(rom, (first + s) * SECTOR,
-                            img + (size_t)s * SECTOR, (e - s) * SECTOR, err);
-        if (same < 0)
-            return same;
-        if (!same) {
-            set_bit(bad, nblocks);
-            nbad++;
-        }
+        jobs[nblocks].addr = (first + s) * SECTOR;
+        jobs[nblocks].size = (e - s) * SECTOR;
         s = e;
     }
+    int rc = md5_jobs(rom, jobs, nblocks, err);
+    for (uint32_t b = 0; rc == 0 && b < nblocks; b++) {
+        uint8_t want[16];
+        esp01_md5(img + (jobs[b].addr - offset), jobs[b].size, want);
+        if (memcmp(want, jobs[b].digest, 16) != 0) {
+            set_bit(bad, b);
+            nbad++;
+        }
+    }
     bool refine = exact || 2 * nbad <= nblocks;
-    for (uint32_t s = 0, b = 0; s < nsec; b++) {
+    uint32_t njobs = 0;
+    for (uint32_t s = 0, b = 0; rc == 0 && s < nsec; b++) {
         uint32_t e = s + (16 - (first + s) % 16);
         if (e > nsec)
             e = nsec;
         for (uint32_t k = s; bit(bad, b) && k < e; k++) {
-            int same = 0;
-            if (refine && e - s > 1 &&
-                (same = md5_same(rom, (first + k) * SECTOR,
-                                 img + (size_t)k * SECTOR, SECTOR, err)) < 0)
-                return same;
-            if (!same) {
+            if (refine && e - s > 1) {
+                jobs[njobs].addr = (first + k) * SECTOR;
+                jobs[njobs].size = SECTOR;
+                njobs++;
+            } else {
                 set_bit(differs, k);
                 (*ndiff)++;
             }
         }
         s = e;
     }
-    return 0;
+    if (rc == 0 && njobs)
+        rc = md5_jobs(rom, jobs, njobs, err);
+    for (uint32_t j = 0; rc == 0 && j < njobs; j++) {
+        uint32_t k = jobs[j].addr / SECTOR - first;
+        uint8_t want[16];
+        esp01_md5(img + (size_t)k * SECTOR, SECTOR, want);
+        if (memcmp(want, jobs[j].digest, 16) != 0) {
+            set_bit(differs, k);
+            (*ndiff)++;
+        }
+    }
+    free(jobs);
+    return rc;
 }
 
 /* The image padded with 0xFF to whole sectors. */
@@ -603,10 +767,28 @@ int esp01_stub_diff(esp01_rom *rom, uint32_t offset, const uint8_t *data,
     return rc;
 }
 
+/* The run of marked sectors starting at `s`: its end, and whether every
+ * sector in it is blank (0xFF). */
+static uint32_t run_end(const uint8_t *img, uint32_t nsec, const uint8_t *todo,
+                        uint32_t s, bool *blank)
+{
+    uint32_t e = s;
+    *blank = true;
+    while (e < nsec && bit(todo, e)) {
+        if (*blank && !all_ff(img + (size_t)e * SECTOR, SECTOR))
+            *blank = false;
+        e++;
+    }
+    return e;
+}
+
 /*
- * Write the sectors marked in `todo`: runs of them, split into blank
- * stretches (erased) and data stretches (one zlib stream each).  A run
- * that fails on the wire is tried again from its start.
+ * Write the sectors marked in `todo`: each run of them as one zlib stream
+ * (its blank sectors cost a few bytes of it and are only erased on the
+ * chip), or, when every sector of the run is blank, as an ERASE_REGION.
+ * One stream per run lets the stub erase ahead of the data over the whole
+ * run while it waits for the next packet.  A run that fails on the wire is
+ * tried again from its start.
  */
 static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
                         uint32_t nsec, const uint8_t *todo,
@@ -618,19 +800,17 @@ static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
             s++;
             continue;
         }
-        bool blank = all_ff(img + (size_t)s * SECTOR, SECTOR);
-        uint32_t e = s;
-        while (e < nsec && bit(todo, e) &&
-               all_ff(img + (size_t)e * SECTOR, SECTOR) == blank)
-            e++;
+        bool blank;
+        uint32_t e = run_end(img, nsec, todo, s, &blank);
         uint32_t addr = offset + s * SECTOR, n = (e - s) * SECTOR;
-        uint32_t done_before = prog->done;
+        uint32_t done_before = prog->done, payload_before = prog->payload_done;
         int rc = 0;
         esp01_err e1;
         for (int attempt = 0; attempt < RUN_ATTEMPTS; attempt++) {
             if (cancelled(rom))
                 return esp01_fail(err, ESP01_E_INTERRUPTED, "interrupted at "
                                   "0x%06x", addr);
+            prog->payload_done = payload_before;
             if (blank) {
                 report(rom, prog, ESP01_ROM_PHASE_ERASE, addr);
                 rc = esp01_stub_erase_region(rom, addr, n, &e1);
@@ -648,12 +828,14 @@ static int write_marked(esp01_rom *rom, uint32_t offset, const uint8_t *img,
         }
         if (rc < 0)
             return esp01_fail(err, rc, "%s", e1.msg);
-        if (blank)
-            stats->blank_sectors += e - s;
-        else {
-            stats->data_sectors += e - s;
-            stats->runs++;
+        for (uint32_t k = s; k < e; k++) {
+            if (all_ff(img + (size_t)k * SECTOR, SECTOR))
+                stats->blank_sectors++;
+            else
+                stats->data_sectors++;
         }
+        if (!blank)
+            stats->runs++;
         prog->done = done_before + n;
         report(rom, prog, blank ? ESP01_ROM_PHASE_ERASE : ESP01_ROM_PHASE_WRITE,
                addr + n);
@@ -697,12 +879,17 @@ int esp01_stub_write_flash(esp01_rom *rom, uint32_t offset,
         rc = diff_padded(rom, offset, img, nsec, false, todo,
                          &stats->differing, err);
     }
-    for (uint32_t s = 0; s < nsec; s++)
+    /* Image bytes that go through a stream (blank runs are only erased). */
+    for (uint32_t s = 0; s < nsec;) {
+        bool blank;
+        uint32_t e = bit(todo, s) ? run_end(img, nsec, todo, s, &blank) : s + 1;
         if (bit(todo, s)) {
-            prog.total += SECTOR;
-            if (!all_ff(img + (size_t)s * SECTOR, SECTOR))
-                prog.payload_total += SECTOR;
+            prog.total += (e - s) * SECTOR;
+            if (!blank)
+                prog.payload_total += (e - s) * SECTOR;
         }
+        s = e;
+    }
     for (int round = 0; rc == 0; round++) {
         prog.done = 0;
         if ((rc = write_marked(rom, offset, img, nsec, todo, &prog, stats,

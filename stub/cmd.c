@@ -64,7 +64,7 @@ static uint8_t erase_region(struct stub *s, const uint8_t *b, uint32_t n)
         return STUB_E_SPI;
     if (SPIUnlock())
         return STUB_E_UNLOCK;
-    return (uint8_t)flash_erase_to(&addr, addr + size, addr + size);
+    return (uint8_t)flash_erase_to(&addr, addr + size, addr + size, 0, 0);
 }
 
 static uint8_t erase_flash(uint32_t n)

@@ -144,8 +144,9 @@ int main(int argc, char **argv)
         total += seg[i].len;
     fprintf(o, "/*\n * src/stub_image.c - the flasher stub esp01 uploads to the ESP8266, generated\n"
                " * by `make stub-image` from stub/ (docs/stub.md).  Do not edit.\n"
-               " * %u bytes in %u segments; .bss 0x%08X-0x%08X is zeroed by the stub.\n */\n",
-            (unsigned)total, nseg, (unsigned)bss_lo, (unsigned)bss_hi);
+               " * %u bytes in %u segment%s; .bss 0x%08X-0x%08X is zeroed by the stub.\n */\n",
+            (unsigned)total, nseg, nseg == 1 ? "" : "s", (unsigned)bss_lo,
+            (unsigned)bss_hi);
     fprintf(o, "#include \"stub_image.h\"\n\n");
     char name[16];
     for (unsigned i = 0; i < nseg; i++) {

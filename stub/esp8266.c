@@ -11,7 +11,25 @@
 #include "hw.h"
 #include "stub.h"
 
-#define REG(a) (*(volatile uint32_t *)(a))
+/*
+ * Register access with a MEMW before it, as -mserialize-volatile would put
+ * one before every volatile access.  The stub is built with
+ * -mno-serialize-volatile (about 250 bytes less to upload): its other
+ * volatile data is RAM shared with the UART interrupt on this one core,
+ * which sees its own accesses in order, while a peripheral register write
+ * must be done before the next access goes out.
+ */
+static inline uint32_t reg_rd(uint32_t a)
+{
+    __asm__ volatile("memw" ::: "memory");
+    return *(volatile uint32_t *)a;
+}
+
+static inline void reg_wr(uint32_t a, uint32_t v)
+{
+    __asm__ volatile("memw" ::: "memory");
+    *(volatile uint32_t *)a = v;
+}
 
 #define UART0_FIFO 0x60000000u
 #define UART0_INT_ST 0x60000008u
@@ -36,38 +54,38 @@
 void stub_main(void);
 
 static struct stub S;
-static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t arena[STUB_ARENA / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 
 static void uart_isr(void *arg)
 {
     (void)arg;
-    uint32_t st = REG(UART0_INT_ST);
+    uint32_t st = reg_rd(UART0_INT_ST);
     uint32_t n;
-    while ((n = UART_RXFIFO_CNT(REG(UART0_STATUS))) != 0)
+    while ((n = UART_RXFIFO_CNT(reg_rd(UART0_STATUS))) != 0)
         while (n--)
-            stub_rx_byte(&S.rx, (uint8_t)REG(UART0_FIFO));
-    REG(UART0_INT_CLR) = st;
+            stub_rx_byte(&S.rx, (uint8_t)reg_rd(UART0_FIFO));
+    reg_wr(UART0_INT_CLR, st);
 }
 
 void hw_uart_write(const uint8_t *p, uint32_t n)
 {
     while (n) {
-        if (UART_TXFIFO_CNT(REG(UART0_STATUS)) >= UART_FIFO_SIZE - 1)
+        if (UART_TXFIFO_CNT(reg_rd(UART0_STATUS)) >= UART_FIFO_SIZE - 1)
             continue;
-        REG(UART0_FIFO) = *p++;
+        reg_wr(UART0_FIFO, *p++);
         n--;
     }
 }
 
 void hw_uart_drain(void)
 {
-    while (UART_TXFIFO_CNT(REG(UART0_STATUS)))
+    while (UART_TXFIFO_CNT(reg_rd(UART0_STATUS)))
         ;
     /* An empty FIFO still has the last character in the shift register:
        wait one character (10 bits) at the slowest UART clock an ESP8266
        has (2 x 26 MHz). */
-    uint32_t div = REG(UART0_CLKDIV) & STUB_UART_CLKDIV_MASK;
+    uint32_t div = reg_rd(UART0_CLKDIV) & STUB_UART_CLKDIV_MASK;
     ets_delay_us(div * 10u / 52u + 10u);
 }
 
@@ -77,12 +95,12 @@ void hw_idle(void)
 
 uint32_t hw_reg_read(uint32_t addr)
 {
-    return REG(addr);
+    return reg_rd(addr);
 }
 
 void hw_reg_write(uint32_t addr, uint32_t value)
 {
-    REG(addr) = value;
+    reg_wr(addr, value);
 }
 
 void stub_main(void)
@@ -96,22 +114,22 @@ void stub_main(void)
     SelectSpiFunction();
     spi_flash_attach();
 
-    REG(UART0_CONF1) = (REG(UART0_CONF1) & ~UART_CONF1_RX_MASK) |
-                       UART_RX_FULL_AT | UART_RX_TOUT << 24 | 1u << 31;
-    REG(UART0_INT_CLR) = 0xFFFFu;
+    reg_wr(UART0_CONF1, (reg_rd(UART0_CONF1) & ~UART_CONF1_RX_MASK) |
+                            UART_RX_FULL_AT | UART_RX_TOUT << 24 | 1u << 31);
+    reg_wr(UART0_INT_CLR, 0xFFFFu);
     ets_isr_attach(ETS_UART_INUM, uart_isr, 0);
-    REG(UART0_INT_ENA) = UART_RX_INTS;
+    reg_wr(UART0_INT_ENA, UART_RX_INTS);
     ets_isr_unmask(1u << ETS_UART_INUM);
 
-    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    stub_start(&S, (uint8_t *)arena, (uint8_t *)window);
     while (!S.run_user)
         stub_poll(&S);
 
     /* The firmware will be loaded over this code: no interrupt may come
        here any more.  It also starts at the rate the ROM found. */
     ets_isr_mask(1u << ETS_UART_INUM);
-    REG(UART0_INT_ENA) = 0;
-    REG(UART0_INT_CLR) = 0xFFFFu;
+    reg_wr(UART0_INT_ENA, 0);
+    reg_wr(UART0_INT_CLR, 0xFFFFu);
     if (S.div != S.div0) {
         hw_uart_drain();
         uart_div_modify(0, S.div0);

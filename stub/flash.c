@@ -12,9 +12,12 @@ void flash_writer_begin(struct flash_writer *w, uint32_t start, uint32_t size)
     w->erased = start;
     w->pos = 0;
     w->fill = 0;
+    w->service = 0;
+    w->ctx = 0;
 }
 
-int flash_erase_to(uint32_t *next, uint32_t upto, uint32_t end)
+int flash_erase_to(uint32_t *next, uint32_t upto, uint32_t end,
+                   void (*service)(void *ctx), void *ctx)
 {
     while (*next < upto) {
         uint32_t a = *next;
@@ -27,8 +30,18 @@ int flash_erase_to(uint32_t *next, uint32_t upto, uint32_t end)
                 return STUB_E_SPI;
             *next = a + FLASH_SECTOR;
         }
+        if (service)
+            service(ctx);
     }
     return 0;
+}
+
+int flash_writer_erase_next(struct flash_writer *w)
+{
+    if (w->erased >= w->end)
+        return -1;
+    return flash_erase_to(&w->erased, w->erased + 1, w->end, w->service,
+                          w->ctx);
 }
 
 /* Program the buffered page (n bytes of it) at its place in the region. */
@@ -37,7 +50,7 @@ static int flush_page(struct flash_writer *w, uint32_t n)
     uint8_t *b = (uint8_t *)w->page;
     uint32_t addr = w->start + ((w->pos - 1) & ~(FLASH_PAGE - 1));
     w->fill = 0;
-    int rc = flash_erase_to(&w->erased, addr + 1, w->end);
+    int rc = flash_erase_to(&w->erased, addr + 1, w->end, w->service, w->ctx);
     if (rc)
         return rc;
     uint32_t blank = 1;
@@ -48,7 +61,11 @@ static int flush_page(struct flash_writer *w, uint32_t n)
     /* SPIWrite takes whole words; 0xFF leaves erased bits alone. */
     while (n & 3)
         b[n++] = 0xFF;
-    return SPIWrite(addr, w->page, n) ? STUB_E_SPI : 0;
+    if (SPIWrite(addr, w->page, n))
+        return STUB_E_SPI;
+    if (w->service)
+        w->service(w->ctx);
+    return 0;
 }
 
 int flash_writer_put(struct flash_writer *w, const uint8_t *p, uint32_t n)
@@ -85,7 +102,7 @@ int flash_writer_finish(struct flash_writer *w)
         if (rc)
             return rc;
     }
-    return flash_erase_to(&w->erased, w->end, w->end);
+    return flash_erase_to(&w->erased, w->end, w->end, w->service, w->ctx);
 }
 
 int flash_read(uint32_t addr, uint32_t len, flash_read_fn fn, void *ctx)

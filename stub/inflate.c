@@ -38,23 +38,45 @@ enum {
 /* Largest n with 255 n (n + 1) / 2 + (n + 1) (ADLER_MOD - 1) < 2^32. */
 #define ADLER_RUN 5552u
 
-/* RFC 1951 3.2.5: lengths 257..285 and distances 0..29. */
-static const uint16_t len_base[29] = {
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-    35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t len_extra[29] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
-    3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t dist_base[30] = {
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
-    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
-    6145, 8193, 12289, 16385, 24577};
-static const uint8_t dist_extra[30] = {
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
-    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-/* RFC 1951 3.2.7: order of the code length code lengths. */
-static const uint8_t clen_order[19] = {
-    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+/*
+ * RFC 1951 3.2.5 and 3.2.7 by formula rather than by table: the image has
+ * no data segment at all (one upload less, and IRAM, where the code is,
+ * takes only word loads).  Length codes 257..284 (i = code - 257) carry
+ * i / 4 - 1 extra bits from i = 8 on, and start at ((i % 4 + 4) << extra)
+ * + 3; code 285 is 258.  Distance codes carry i / 2 - 1 extra bits from
+ * i = 4 on, and start at ((i % 2 + 2) << extra) + 1.
+ */
+static uint32_t len_extra(uint32_t i)
+{
+    return i < 8 || i == 28 ? 0 : (i >> 2) - 1;
+}
+
+static uint32_t len_base(uint32_t i)
+{
+    if (i == 28)
+        return 258;
+    return i < 8 ? i + 3 : (((i & 3) + 4) << len_extra(i)) + 3;
+}
+
+static uint32_t dist_extra(uint32_t i)
+{
+    return i < 4 ? 0 : (i >> 1) - 1;
+}
+
+static uint32_t dist_base(uint32_t i)
+{
+    return i < 4 ? i + 1 : (((i & 1) + 2) << dist_extra(i)) + 1;
+}
+
+/* The order of the code length code lengths: 16, 17, 18, 0, then 8 and
+   outwards from it, 7, 9, 6, 10, ... 1, 15. */
+static uint32_t clen_order(uint32_t i)
+{
+    if (i < 4)
+        return i == 3 ? 0 : 16 + i;
+    uint32_t j = i - 4;
+    return j & 1 ? 8 - (j + 1) / 2 : 8 + j / 2;
+}
 
 struct reader {
     const uint8_t *p, *end;
@@ -336,7 +358,7 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
             while (z->idx < z->nclen) {
                 if (!need(z, r, 3))
                     return INFLATE_MORE;
-                z->lens[clen_order[z->idx++]] = (uint8_t)take(z, 3);
+                z->lens[clen_order(z->idx++)] = (uint8_t)take(z, 3);
             }
             /* The code length code lives in the distance tables until the
                real distance code replaces it. */
@@ -405,11 +427,11 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
                     z->state = z->final ? ST_CHECK : ST_HEADER;
                     break;
                 }
-                uint32_t e = len_extra[sym - 257];
+                uint32_t e = len_extra((uint32_t)sym - 257);
                 if (z->bitcnt < len + e)
                     return INFLATE_MORE;
                 take(z, len);
-                z->match_len = (uint16_t)(len_base[sym - 257] + take(z, e));
+                z->match_len = (uint16_t)(len_base((uint32_t)sym - 257) + take(z, e));
                 z->state = ST_DIST;
                 break;
             }
@@ -426,10 +448,10 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
             z->state = ST_DIST_EXTRA;
             break;
         case ST_DIST_EXTRA: {
-            uint32_t e = dist_extra[z->dist_sym];
+            uint32_t e = dist_extra(z->dist_sym);
             if (!need(z, r, e))
                 return INFLATE_MORE;
-            uint32_t d = dist_base[z->dist_sym] + take(z, e);
+            uint32_t d = dist_base(z->dist_sym) + take(z, e);
             if (d > z->history)
                 return INFLATE_E_DATA;
             uint32_t from = (z->pos - d) & WIN_MASK;

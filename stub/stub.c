@@ -6,13 +6,13 @@
 #define SLIP_END 0xC0
 #define SLIP_ESC 0xDB
 
-void stub_start(struct stub *s, uint8_t *frame_a, uint8_t *frame_b,
-                uint8_t *window)
+void stub_start(struct stub *s, uint8_t *arena, uint8_t *window)
 {
     uint8_t *z = (uint8_t *)s;
     for (uint32_t i = 0; i < sizeof *s; i++)
         z[i] = 0;
-    stub_rx_init(&s->rx, frame_a, frame_b, STUB_FRAME_MAX);
+    stub_rx_init(&s->rx, arena, STUB_ARENA);
+    s->rx.expect = STUB_FRAME_MAX;
     s->window = window;
     s->flash_size = STUB_FLASH_MAX;
     /* The ROM auto-bauded to the host; its divider is the only trustworthy
@@ -25,7 +25,9 @@ void stub_start(struct stub *s, uint8_t *frame_a, uint8_t *frame_b,
                 0xFFFF);
     s->last_rx_ms = hw_now_ms();
     stub_tx_begin(s);
-    stub_tx(s, "OHAI", 4);
+    /* From a word, not a string: the image keeps no constant data. */
+    uint32_t ohai = 'O' | 'H' << 8 | 'A' << 16 | (uint32_t)'I' << 24;
+    stub_tx(s, &ohai, 4);
     stub_tx_end(s);
 }
 
@@ -35,7 +37,12 @@ void stub_poll(struct stub *s)
     const uint8_t *f = stub_rx_frame(&s->rx, &len);
     if (f) {
         s->frames++;
-        if (s->reading && len == 4) {
+        uint8_t note = stub_rx_head_note(&s->rx);
+        if (note != RX_NOTE_NONE) {
+            /* Answered while the packet before it was written. */
+            if (note == RX_NOTE_TAKEN)
+                stub_write_taken(s, f, len);
+        } else if (s->reading && len == 4) {
             stub_read_ack(s, f, len);
         } else {
             /* Anything but an acknowledgement ends a READ_FLASH: either
@@ -52,6 +59,8 @@ void stub_poll(struct stub *s)
     }
     stub_baud_timers(s, hw_now_ms());
     if (s->reading && stub_read_pump(s))
+        return;
+    if (stub_write_idle(s))
         return;
     hw_idle();
 }

@@ -60,6 +60,18 @@ enum stub_error {
 #define STUB_HEADER 8u               /* request/response header */
 #define STUB_DATA_HEADER 16u         /* len, seq, 0, 0 before DATA payload */
 #define STUB_FRAME_MAX (STUB_HEADER + STUB_DATA_HEADER + STUB_MAX_BLOCK)
+/*
+ * DATA packets a host may send ahead of the answer it waits for: esp01's
+ * client keeps two in flight (esptool one).  A packet that arrives while
+ * an earlier one is still being written is answered at once when the
+ * receive arena keeps room for this many more of the session's block
+ * size; a repeat of any of the last this many packets is answered and not
+ * written again.
+ */
+#define STUB_WRITE_AHEAD 2u
+/* The receive arena: two 16 KiB DATA frames (esptool's), or four of
+   8 KiB (esp01's), so that the host's next two always find room. */
+#define STUB_ARENA (4u * (STUB_HEADER + STUB_DATA_HEADER + 0x2000u))
 #define STUB_FLASH_MAX (16u << 20)   /* ROM SPI functions set up for this */
 #define STUB_SYNC_REPLIES 8u         /* as many as the ROM sends */
 #define STUB_CHECKSUM_SEED 0xEFu
@@ -115,13 +127,13 @@ struct stub {
 
 /*
  * Set up and greet: reads the divider from UART0 CLKDIV, configures the
- * ROM flash functions for 16 MiB (SPIParamCfg) and sends "OHAI".  Frame
- * buffers hold STUB_FRAME_MAX bytes each and must be word aligned, as
- * must the window.
+ * ROM flash functions for 16 MiB (SPIParamCfg) and sends "OHAI".  The
+ * arena holds STUB_ARENA bytes and must be word aligned, as must the
+ * window.
  */
-void stub_start(struct stub *s, uint8_t *frame_a, uint8_t *frame_b,
-                uint8_t *window);
-/* One step: a timer, a frame, a READ_FLASH block, or an idle wait. */
+void stub_start(struct stub *s, uint8_t *arena, uint8_t *window);
+/* One step: a timer, a frame, a READ_FLASH block, erasing ahead of a
+   write, or an idle wait. */
 void stub_poll(struct stub *s);
 
 /* Internal, shared between the core's files. */
@@ -133,6 +145,8 @@ void stub_reply(struct stub *s, uint8_t op, uint32_t value,
 void stub_dispatch(struct stub *s, const uint8_t *f, uint32_t len);
 void stub_write_command(struct stub *s, uint8_t op, const uint8_t *body,
                         uint32_t n, uint32_t checksum);
+void stub_write_taken(struct stub *s, const uint8_t *f, uint32_t len);
+int stub_write_idle(struct stub *s);
 uint8_t stub_md5_command(struct stub *s, const uint8_t *body, uint32_t n,
                          uint8_t digest[16]);
 uint8_t stub_read_begin(struct stub *s, const uint8_t *body, uint32_t n);

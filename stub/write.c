@@ -3,19 +3,26 @@
  *
  * A DATA packet is answered as soon as its length, checksum and sequence
  * number are right, before it is inflated or written, so the host sends
- * the next packet while this one goes to flash.  What goes wrong after
- * that answer (the flash, the deflate stream, too much data) is kept in
- * `deferred` and becomes the answer to every later DATA, to END and to
- * SPI_FLASH_MD5 until the next BEGIN.
+ * the next packet while this one goes to flash.  Packets that arrive
+ * while one is written are answered from between its flash operations
+ * (service), in order, while the receive arena keeps room for what the
+ * host may send on each answer (STUB_WRITE_AHEAD packets).  What goes
+ * wrong after an answer (the flash, the deflate stream, too much data) is
+ * kept in `deferred` and becomes the answer to every later DATA, to END
+ * and to SPI_FLASH_MD5 until the next BEGIN.  While it waits for data the
+ * stub erases the region ahead of it (stub_write_idle).
  */
 #include "stub.h"
 
 #include "hw.h"
 
+static void service(void *ctx);
+
 static uint8_t begin(struct stub *s, uint8_t mode, const uint8_t *b,
                      uint32_t n)
 {
     s->write_mode = WRITE_NONE;
+    s->rx.expect = STUB_FRAME_MAX;
     /* esptool may add a fifth word, "encrypt", which must be 0 here. */
     if (n != 16 && !(n == 20 && stub_le32(b + 16) == 0))
         return STUB_E_BAD_LEN;
@@ -30,6 +37,10 @@ static uint8_t begin(struct stub *s, uint8_t mode, const uint8_t *b,
     if (SPIUnlock())
         return STUB_E_UNLOCK;
     flash_writer_begin(&s->fw, offset, size);
+    s->fw.service = service;
+    s->fw.ctx = s;
+    /* DATA frames of this session are no larger: plan the arena for them. */
+    s->rx.expect = STUB_HEADER + STUB_DATA_HEADER + block;
     if (mode == WRITE_DEFLATE)
         inflate_init(&s->inf, s->window, INFLATE_AUTO);
     s->write_mode = mode;
@@ -40,8 +51,9 @@ static uint8_t begin(struct stub *s, uint8_t mode, const uint8_t *b,
     return 0;
 }
 
-/* Length, checksum and sequence; *dup is set for a repeat of the packet
-   just taken (its answer was lost), which is answered but not written. */
+/* Length, checksum and sequence; *dup is set for a repeat of one of the
+   last STUB_WRITE_AHEAD packets taken (its answer was lost, and the host
+   sends again from there), which is answered but not written. */
 static uint8_t check_data(struct stub *s, uint8_t mode, const uint8_t *b,
                           uint32_t n, uint32_t checksum, int *dup)
 {
@@ -62,7 +74,7 @@ static uint8_t check_data(struct stub *s, uint8_t mode, const uint8_t *b,
         return s->deferred;
     if (seq == s->next_seq)
         return 0;
-    if (s->next_seq && seq == s->next_seq - 1) {
+    if (seq < s->next_seq && s->next_seq - seq <= STUB_WRITE_AHEAD) {
         *dup = 1;
         return 0;
     }
@@ -126,6 +138,7 @@ static uint8_t end(struct stub *s, uint8_t mode, const uint8_t *b, uint32_t n,
     if (n != 4)
         return STUB_E_BAD_LEN;
     s->write_mode = WRITE_NONE;
+    s->rx.expect = STUB_FRAME_MAX;
     uint8_t err = s->deferred;
     if (!err && (s->fw.pos < s->fw.size ||
                  (mode == WRITE_DEFLATE && !s->stream_done)))
@@ -141,6 +154,88 @@ static uint8_t end(struct stub *s, uint8_t mode, const uint8_t *b, uint32_t n,
     return err;
 }
 
+static void write_payload(struct stub *s, const uint8_t *b, uint32_t n)
+{
+    if (s->write_mode == WRITE_PLAIN)
+        write_plain(s, b + STUB_DATA_HEADER, n - STUB_DATA_HEADER);
+    else
+        write_deflated(s, b + STUB_DATA_HEADER, n - STUB_DATA_HEADER);
+}
+
+/* Check a DATA packet and answer it: 1 when it is to be written. */
+static int take(struct stub *s, uint8_t op, uint8_t mode, const uint8_t *b,
+                uint32_t n, uint32_t checksum)
+{
+    int dup;
+    uint8_t err = check_data(s, mode, b, n, checksum, &dup);
+    stub_reply(s, op, 0, 0, 0, err);
+    if (err || dup)
+        return 0;
+    s->next_seq++;
+    return 1;
+}
+
+/*
+ * Between two flash operations of a write (a packet's, or erasing ahead
+ * while the poll loop had nothing to do): answer the DATA packets that
+ * arrived complete and wait behind it, in order, each as soon as the
+ * arena keeps room for the STUB_WRITE_AHEAD packets the host may then
+ * have on the way (those already here or arriving counted).  Any other
+ * frame stops it: frames are answered in the order they came.
+ */
+static void service(void *ctx)
+{
+    struct stub *s = ctx;
+    struct stub_rx *rx = &s->rx;
+    uint8_t op = s->write_mode == WRITE_PLAIN ? STUB_FLASH_DATA
+                                              : STUB_FLASH_DEFL_DATA;
+    /* The frame the main loop is working on has had its answer. */
+    for (uint32_t k = (uint32_t)stub_rx_head_taken(rx);; k++) {
+        uint32_t len;
+        uint8_t *note;
+        const uint8_t *f = stub_rx_peek(rx, k, &len, &note);
+        if (!f || s->write_mode == WRITE_NONE)
+            return;
+        if (*note != RX_NOTE_NONE)
+            continue;
+        uint32_t n = (uint32_t)f[2] | (uint32_t)f[3] << 8;
+        if (len < STUB_HEADER || f[0] != 0 || f[1] != op ||
+            n != len - STUB_HEADER)
+            return; /* its turn comes in the poll loop */
+        uint32_t coming = stub_rx_queued(rx) - k - 1 +
+                          (stub_rx_arriving(rx) == 2);
+        if (coming < STUB_WRITE_AHEAD &&
+            !stub_rx_room(rx, STUB_HEADER + STUB_DATA_HEADER + s->block_size,
+                          STUB_WRITE_AHEAD - coming))
+            return;
+        s->confirm_pending = 0;
+        s->last_rx_ms = hw_now_ms();
+        *note = take(s, op, s->write_mode, f + STUB_HEADER, n,
+                     stub_le32(f + 4))
+                    ? RX_NOTE_TAKEN
+                    : RX_NOTE_ANSWERED;
+    }
+}
+
+void stub_write_taken(struct stub *s, const uint8_t *f, uint32_t len)
+{
+    s->last_rx_ms = hw_now_ms();
+    if (s->write_mode != WRITE_NONE && !s->deferred)
+        write_payload(s, f + STUB_HEADER, len - STUB_HEADER);
+    s->last_rx_ms = hw_now_ms();
+}
+
+int stub_write_idle(struct stub *s)
+{
+    if (s->write_mode == WRITE_NONE || s->deferred)
+        return 0;
+    int rc = flash_writer_erase_next(&s->fw);
+    if (rc < 0)
+        return 0;
+    defer(s, rc);
+    return 1;
+}
+
 void stub_write_command(struct stub *s, uint8_t op, const uint8_t *b,
                         uint32_t n, uint32_t checksum)
 {
@@ -149,7 +244,7 @@ void stub_write_command(struct stub *s, uint8_t op, const uint8_t *b,
                        ? WRITE_PLAIN
                        : WRITE_DEFLATE;
     uint8_t err;
-    int dup, reboot;
+    int reboot;
     switch (op) {
     case STUB_FLASH_BEGIN:
     case STUB_FLASH_DEFL_BEGIN:
@@ -157,15 +252,8 @@ void stub_write_command(struct stub *s, uint8_t op, const uint8_t *b,
         return;
     case STUB_FLASH_DATA:
     case STUB_FLASH_DEFL_DATA:
-        err = check_data(s, mode, b, n, checksum, &dup);
-        stub_reply(s, op, 0, 0, 0, err);
-        if (err || dup)
-            return;
-        s->next_seq++;
-        if (mode == WRITE_PLAIN)
-            write_plain(s, b + STUB_DATA_HEADER, n - STUB_DATA_HEADER);
-        else
-            write_deflated(s, b + STUB_DATA_HEADER, n - STUB_DATA_HEADER);
+        if (take(s, op, mode, b, n, checksum))
+            write_payload(s, b, n);
         return;
     default:
         err = end(s, mode, b, n, &reboot);

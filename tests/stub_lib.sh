@@ -24,10 +24,12 @@ stub_qemu_available() {
     [ -f "$STUB_ELF" ] || { STUB_QEMU_MISSING="no $STUB_ELF (install gcc-xtensa-lx106, run make)"; return 1; }
 }
 
-# stub_qemu_start D: D holds flash.bin and clkdiv; the stub's UART ends up
-# on the pty D/tty, its events in D/uart.ctl.
+# stub_qemu_start D: D holds flash.bin and clkdiv (and jedec, else the id
+# of a 1 MiB Winbond flash is written); the stub's UART ends up on the pty
+# D/tty, its events in D/uart.ctl.
 stub_qemu_start() {
     local d=$1 i
+    [ -f "$d/jedec" ] || echo EF4014 > "$d/jedec"
     rm -f "$d/uart.sock" "$d/tty"
     socat PTY,link="$d/tty",raw,echo=0 UNIX-LISTEN:"$d/uart.sock" 2>"$d/socat.log" &
     STUB_SOCAT=$!

@@ -57,7 +57,7 @@ enum esp01_stub_status {
     ESP01_STUB_ERR_TOO_MUCH = 0xC9
 };
 
-#define ESP01_STUB_BLOCK 0x4000u   /* FLASH_DEFL_DATA payload */
+#define ESP01_STUB_BLOCK 0x2000u   /* FLASH_DEFL_DATA payload esp01 sends */
 #define ESP01_STUB_READ_BLOCK 0x1000u
 #define ESP01_STUB_READ_IN_FLIGHT 64u
 
@@ -100,9 +100,11 @@ typedef struct esp01_stub_write_opts {
 typedef struct esp01_stub_write_stats {
     uint32_t sectors;        /* in the image, rounded up */
     uint32_t differing;      /* sectors that did not hold the image */
-    uint32_t runs;           /* runs of data sectors sent */
-    uint32_t data_sectors;   /* sent (compressed) */
-    uint32_t blank_sectors;  /* erased with ERASE_REGION, not sent */
+    uint32_t runs;           /* runs of sectors sent as one zlib stream */
+    uint32_t data_sectors;   /* written sectors holding data */
+    uint32_t blank_sectors;  /* written sectors of 0xFF, only erased on the
+                                chip: a few bytes of a stream, or nothing
+                                sent when a whole run is blank */
     uint64_t compressed;     /* zlib bytes sent in FLASH_DEFL_DATA */
     uint32_t rewritten;      /* sectors written again after the final MD5 */
 } esp01_stub_write_stats;

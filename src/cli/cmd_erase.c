@@ -52,7 +52,9 @@ int cmd_erase(int argc, char **argv)
     int rc = romcli_connect(&o, "erase");
     if (rc != EXIT_OK)
         return rc;
-    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+    /* The stub first: the flash id then comes through it at its rate. */
+    if ((rc = romcli_stub(&o, "erase", false)) != EXIT_OK ||
+        (rc = romcli_flash_id(&o)) != EXIT_OK) {
         romcli_close(&o);
         return rc;
     }
@@ -66,10 +68,6 @@ int cmd_erase(int argc, char **argv)
         romcli_close(&o);
         return cli_error("region 0x%llx+0x%llx is past the end of the %s flash",
                          (unsigned long long)off, (unsigned long long)size, s);
-    }
-    if ((rc = romcli_stub(&o, "erase", false)) != EXIT_OK) {
-        romcli_close(&o);
-        return rc;
     }
     fprintf(stderr, "Erasing 0x%06llx..0x%06llx (%llu KiB)...\n",
             (unsigned long long)off, (unsigned long long)(off + size),

@@ -60,8 +60,8 @@ static void usage(FILE *out)
             "build that cannot run on it, is refused.\n\n"
             "By default esp01 uploads its own flasher stub, moves to --baud,\n"
             "asks the chip for MD5 sums of the image's regions and writes only\n"
-            "the sectors that differ: each run of data sectors compressed,\n"
-            "blank sectors erased, not sent.  The MD5 of the whole image is\n"
+            "the sectors that differ: each run of them compressed, blank\n"
+            "sectors only erased on the chip.  The MD5 of the whole image is\n"
             "checked on the chip afterwards.  If the stub does not start, esp01 says so and uses\n"
             "the ROM loader, as --no-stub does: 115200 baud, uncompressed, one\n"
             "word of every sector read back.\n\n"
@@ -216,7 +216,10 @@ int cmd_flash(int argc, char **argv)
         return rc;
     }
     int code = EXIT_FAIL;
-    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+    /* The stub first: the flash id then comes through it at its rate, as
+     * esptool reads it, instead of a dozen requests at the ROM's 115200. */
+    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK ||
+        (rc = romcli_flash_id(&o)) != EXIT_OK) {
         code = rc;
         goto out;
     }
@@ -311,10 +314,6 @@ int cmd_flash(int argc, char **argv)
                 esp01_flash_mode_name(mode), size_s, fname ? fname : "?");
     }
 
-    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK) {
-        code = rc;
-        goto out;
-    }
     struct romcli_progress prog;
     romcli_progress_start(&prog, "Writing");
     o.rom.progress = romcli_progress;
@@ -341,7 +340,7 @@ int cmd_flash(int argc, char **argv)
         else
             printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u of %u sectors "
                    "differed, %llu bytes on the wire (%.0f%%), %u blank "
-                   "sectors erased, not sent; MD5 verified%s\n",
+                   "sectors only erased; MD5 verified%s\n",
                    len, (unsigned long long)offset, secs, sst.differing,
                    sst.sectors, (unsigned long long)wire,
                    100.0 * (double)wire / (double)len, sst.blank_sectors,

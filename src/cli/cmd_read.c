@@ -66,7 +66,9 @@ int cmd_read(int argc, char **argv)
     int rc = romcli_connect(&o, "read");
     if (rc != EXIT_OK)
         return rc;
-    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+    /* The stub first: the flash id then comes through it at its rate. */
+    if ((rc = romcli_stub(&o, "read", true)) != EXIT_OK ||
+        (rc = romcli_flash_id(&o)) != EXIT_OK) {
         romcli_close(&o);
         return rc;
     }
@@ -78,10 +80,6 @@ int cmd_read(int argc, char **argv)
         romcli_close(&o);
         return cli_error("0x%llx + %llu bytes is past the end of the %s flash",
                          (unsigned long long)off, (unsigned long long)size, s);
-    }
-    if ((rc = romcli_stub(&o, "read", true)) != EXIT_OK) {
-        romcli_close(&o);
-        return rc;
     }
     uint8_t *buf = malloc((size_t)size);
     if (!buf) {

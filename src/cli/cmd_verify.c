@@ -166,7 +166,9 @@ int cmd_verify(int argc, char **argv)
     }
     int code = EXIT_FAIL;
     uint8_t *differs = NULL;
-    if ((rc = romcli_flash_id(&o)) != EXIT_OK) {
+    /* The stub first: the flash id then comes through it at its rate. */
+    if ((rc = romcli_stub(&o, "verify", true)) != EXIT_OK ||
+        (rc = romcli_flash_id(&o)) != EXIT_OK) {
         code = rc;
         goto out;
     }
@@ -175,10 +177,6 @@ int cmd_verify(int argc, char **argv)
         romcli_format_size(o.flash.size, s, sizeof s);
         cli_error("'%s' (%zu bytes at 0x%llx) is larger than the %s flash",
                   path, len, (unsigned long long)offset, s);
-        goto out;
-    }
-    if ((rc = romcli_stub(&o, "verify", true)) != EXIT_OK) {
-        code = rc;
         goto out;
     }
     if (offset == 0 && len >= 4 && img[0] == ESP01_IMAGE_MAGIC) {

@@ -12,6 +12,7 @@
  * refilling thread gets the host CPU, and an idle QEMU costs almost none.
  */
 #include "hw.h"
+#include "machine.h"
 #include "semihost.h"
 #include "stub.h"
 
@@ -26,7 +27,7 @@
 void stub_main(void);
 
 static struct stub S;
-static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t arena[STUB_ARENA / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 static uint32_t last_byte_cc;
 
@@ -86,7 +87,8 @@ void hw_idle(void)
 }
 
 /* QEMU's sim machine maps RAM only (docs/stub.md); anything else would
-   be a bus error, where the chip has registers. */
+   be a bus error, where the chip has registers.  The registers the host
+   uses keep what it writes there, SPI0's with a model behind them. */
 static int mapped(uint32_t a)
 {
     return (a >= 0x3FF40000u && a < 0x40300000u) ||
@@ -109,6 +111,10 @@ void hw_reg_write(uint32_t addr, uint32_t value)
 {
     if (mapped(addr))
         *(volatile uint32_t *)addr = value;
+    /* On the chip this starts the flash controller; here the fake machine
+       runs the command before the next request can look. */
+    if (addr == SPI0_CMD && (value & SPI0_CMD_USR))
+        fake_spi0_user_command();
 }
 
 void stub_main(void)
@@ -123,7 +129,7 @@ void stub_main(void)
     ets_isr_attach(ETS_UART_INUM, uart_isr, 0);
     ets_isr_unmask(1u << ETS_UART_INUM);
 
-    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    stub_start(&S, (uint8_t *)arena, (uint8_t *)window);
     while (!S.run_user)
         stub_poll(&S);
 

@@ -10,12 +10,16 @@
  * interrupt handler the stub attached is called over and over, as the
  * chip keeps taking interrupts while its ROM waits for the flash.
  *
+ * The SPI0 controller's user commands (machine.h) answer from the same
+ * flash: the JEDEC id the runner gives in the file jedec, and flash bytes.
+ *
  * Events the test runner needs go to uart.ctl, one line each: "clkdiv N"
  * when the divider changes, "reset" and "run" (then QEMU exits), and
  * "fault ..." for a CPU exception in the stub.
  */
 #include <stddef.h>
 
+#include "machine.h"
 #include "rom.h"
 #include "semihost.h"
 
@@ -51,6 +55,8 @@ struct flashchip {
 
 static int32_t flash_fd = -1, ctl_fd = -1;
 static uint32_t flash_len;
+static uint8_t jedec[3];      /* manufacturer, memory type, capacity */
+static int flash_attached;    /* the flash answers SPI0 commands once attached */
 static void (*user_start)(void);
 static struct {
     void (*fn)(void *);
@@ -243,7 +249,63 @@ int SPIEraseChip(void)
 }
 
 void SelectSpiFunction(void) {}
-void spi_flash_attach(void) {}
+
+void spi_flash_attach(void)
+{
+    flash_attached = 1;
+}
+
+/* ---- SPI0 user commands ---------------------------------------------------
+ * The register layout of esptool's run_spiflash_command (loader.py), the
+ * same model as tests/tools/romsim/flash.c: USR +0x1C (COMMAND bit 31,
+ * ADDR 30, MISO 28), USR1 +0x20 (MISO bit length - 1 at bit 8, address bit
+ * length - 1 at bit 26), USR2 +0x24 (command length - 1 at bit 28, the
+ * command in the low bits), ADDR +0x04 (MSB aligned), W0..W15 +0x40. */
+#define SPI0_REG(off) (*(volatile uint32_t *)(SPI0_BASE + (off)))
+
+void fake_spi0_user_command(void)
+{
+    uint32_t usr = SPI0_REG(0x1C), usr1 = SPI0_REG(0x20), usr2 = SPI0_REG(0x24);
+    uint32_t cmd = usr2 & 0xFF, cmd_bits = (usr2 >> 28) + 1;
+    int has_cmd = (usr >> 31) & 1, has_addr = (usr >> 30) & 1;
+    uint32_t miso_bits = (usr >> 28 & 1) ? ((usr1 >> 8) & 0x1FF) + 1 : 0;
+    uint32_t addr_bits = has_addr ? ((usr1 >> 26) & 0x3F) + 1 : 0;
+    uint8_t out[64];
+    /* Nothing drives MISO (it reads all ones) unless the flash is attached
+       and gets a command it knows. */
+    for (uint32_t i = 0; i < sizeof out; i++)
+        out[i] = 0xFF;
+    if (!flash_attached || !has_cmd || cmd_bits != 8 || flash_fd < 0) {
+        /* no answer */
+    } else if (cmd == 0x9F && !has_addr) {
+        out[0] = jedec[0];
+        out[1] = jedec[1];
+        out[2] = jedec[2];
+    } else if (cmd == 0x03 && addr_bits == 24) {
+        /* The chip decodes only the address bits it has: a read wraps. */
+        uint32_t a = (SPI0_REG(0x04) >> 8) % flash_len;
+        uint32_t n = flash_len - a < sizeof out ? flash_len - a : sizeof out;
+        if (semihost(SEMI_LSEEK, flash_fd, (int32_t)a, SEMI_SEEK_SET) != (int32_t)a ||
+            semi_read(flash_fd, out, n) != (int32_t)n ||
+            (n < sizeof out &&
+             (semihost(SEMI_LSEEK, flash_fd, 0, SEMI_SEEK_SET) != 0 ||
+              semi_read(flash_fd, out + n, sizeof out - n) != (int32_t)(sizeof out - n))))
+            for (uint32_t i = 0; i < sizeof out; i++)
+                out[i] = 0xFF;
+    }
+    /* Only the MISO bits are shifted into W0..W15 (whole bytes, as romsim
+       does); the rest of the last word keeps what the host put there. */
+    uint32_t bytes = (miso_bits + 7) / 8;
+    if (bytes > sizeof out)
+        bytes = sizeof out;
+    for (uint32_t i = 0; i < bytes; i += 4) {
+        uint32_t w = SPI0_REG(0x40 + i);
+        for (uint32_t k = 0; k < 4 && i + k < bytes; k++)
+            w = (w & ~(0xFFu << (8 * k))) | (uint32_t)out[i + k] << (8 * k);
+        SPI0_REG(0x40 + i) = w;
+    }
+    SPI0_REG(0x00) &= ~SPI0_CMD_USR;
+}
 
 void uart_div_modify(uint32_t uart_no, uint32_t div)
 {
@@ -327,6 +389,35 @@ void rom_fault(uint32_t cause, uint32_t pc, uint32_t vaddr)
     rom_exit(EXIT_FAULT);
 }
 
+/* jedec: the id bytes as the flash sends them, in hex ("EF4014"). */
+static int read_jedec(void)
+{
+    char buf[16];
+    int32_t fd = semihost(SEMI_OPEN, (int32_t)(uintptr_t)"jedec", SEMI_O_RDONLY, 0);
+    if (fd < 0)
+        return -1;
+    int32_t n = semi_read(fd, buf, sizeof buf);
+    semihost(SEMI_CLOSE, fd, 0, 0);
+    uint32_t v = 0;
+    int32_t i = 0;
+    for (; i < n && i < 6; i++) {
+        char c = buf[i];
+        uint32_t d = c >= '0' && c <= '9'   ? (uint32_t)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (uint32_t)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (uint32_t)(c - 'A' + 10)
+                                            : 16;
+        if (d > 15)
+            return -1;
+        v = v << 4 | d;
+    }
+    if (i != 6 || (n > 6 && buf[6] != '\n'))
+        return -1;
+    jedec[0] = (uint8_t)(v >> 16);
+    jedec[1] = (uint8_t)(v >> 8);
+    jedec[2] = (uint8_t)v;
+    return 0;
+}
+
 static int read_clkdiv(uint32_t *div)
 {
     char buf[16];
@@ -351,7 +442,7 @@ void rom_boot(void)
                       SEMI_O_WRONLY | SEMI_O_CREAT | SEMI_O_APPEND, 0644);
     flash_fd = semihost(SEMI_OPEN, (int32_t)(uintptr_t)"flash.bin", SEMI_O_RDWR, 0);
     uint32_t div;
-    if (ctl_fd < 0 || flash_fd < 0 || read_clkdiv(&div))
+    if (ctl_fd < 0 || flash_fd < 0 || read_jedec() || read_clkdiv(&div))
         rom_exit(EXIT_SETUP);
     int32_t end = semihost(SEMI_LSEEK, flash_fd, 0, SEMI_SEEK_END);
     if (end <= 0)

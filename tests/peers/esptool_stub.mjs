@@ -5,7 +5,8 @@
 //
 // The stub is already running when esptool-js connects, so its SYNC sees
 // the stub's value 0 ("Stub is already running") and every command after
-// that is a stub command: chip erase (eraseAll), compressed writes of each
+// that is a stub command: the flash id through the SPI0 registers
+// (readFlashId: READ_REG/WRITE_REG), chip erase (eraseAll), compressed writes of each
 // FILE at OFFSET with esptool-js's own MD5 check, a read-back of each file,
 // a baud-rate change to BAUD first, and RUN_USER_CODE at the end.  Prints
 // one JSON line; the caller compares the flash file with the images.
@@ -48,6 +49,7 @@ try {
   await loader.runStub();
   out.stub = loader.IS_STUB;
   out.already_running = log.some((l) => /Stub is already running/.test(l));
+  out.flash_id = (await loader.readFlashId()) >>> 0;
   await loader.changeBaud();
   out.baud = loader.baudrate;
   out.writes = [];

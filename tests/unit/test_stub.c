@@ -26,7 +26,7 @@
 #define MIB (1024u * 1024u)
 
 static struct stub S;
-static uint32_t frame_a[STUB_FRAME_MAX / 4], frame_b[STUB_FRAME_MAX / 4];
+static uint32_t arena[STUB_ARENA / 4];
 static uint32_t window[INFLATE_WINDOW / 4];
 static size_t tx_seen; /* transmitted bytes already decoded */
 static unsigned idles;
@@ -176,7 +176,7 @@ static void start(uint32_t flash_len, uint32_t clkdiv)
     fake_reset(flash_len, clkdiv);
     fake.busy = count_idle;
     tx_seen = 0;
-    stub_start(&S, (uint8_t *)frame_a, (uint8_t *)frame_b, (uint8_t *)window);
+    stub_start(&S, (uint8_t *)arena, (uint8_t *)window);
 }
 
 static int begin(uint8_t op, uint32_t size, uint32_t blocks, uint32_t block,
@@ -418,10 +418,10 @@ TEST(receive_path_survives_garbage)
     feed_raw(junk, sizeof junk);                     /* noise, no frame */
     const uint8_t bad_escape[] = {0xC0, 0x00, 0x0A, 0xDB, 0x41, 0xC0};
     feed_raw(bad_escape, sizeof bad_escape);
-    /* A frame larger than any buffer. */
+    /* A frame larger than the whole receive arena. */
     uint8_t big = 0x00;
     stub_rx_byte(&S.rx, 0xC0);
-    for (uint32_t i = 0; i < STUB_FRAME_MAX + 10; i++)
+    for (uint32_t i = 0; i < STUB_ARENA + 10; i++)
         stub_rx_byte(&S.rx, big);
     stub_rx_byte(&S.rx, 0xC0);
     CHECK_EQ(S.rx.dropped, 2);
@@ -444,9 +444,13 @@ TEST(plain_write_erases_ahead_and_skips_blank_pages)
     uint32_t off = 0x8000, len = 0x30000 - 100;
     uint8_t *img = malloc(len);
     fill_pattern(img, len, 1, 2);
+    size_t before = fake.tx_len;
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 0, 0x4000, off), 0);
-    CHECK_EQ(fake.nops, 0); /* BEGIN erases nothing */
+    /* BEGIN erases nothing before its answer; the idle stub then erases
+       ahead of the data. */
+    CHECK(fake.nops > 0 && fake.ops[0].tx_at >= before + 12);
     CHECK_EQ(fake.unlocks, 1);
+    fake.nops = 0;
     CHECK_EQ(write_image(false, off, img, len, 0x4000, 0), 0);
     CHECK(memcmp(fake.flash + off, img, len) == 0);
     for (uint32_t i = off + len; i < 0x38000; i++)
@@ -486,33 +490,64 @@ TEST(plain_write_erases_ahead_and_skips_blank_pages)
     free(img);
 }
 
-TEST(each_sector_is_erased_right_before_its_first_write)
+TEST(each_sector_is_erased_before_its_first_write)
 {
     start(MIB, 694);
     next_frame(&(struct reply){0});
     uint32_t len = 3 * 0x4000;
     uint8_t *img = malloc(len);
     fill_pattern(img, len, 2, 0);
+    /* Host silent after BEGIN: the idle stub erases the region ahead,
+       sectors 0x10-0x1B one by one (the 64 KiB block at 0x10000 is not
+       wholly inside the 48 KiB region), nothing else. */
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 3, 0x4000, 0x10000), 0);
-    CHECK_EQ(data(STUB_FLASH_DATA, 0, img, 0x4000), 0);
-    /* Only the first 16 KiB are erased: sectors 0x10-0x13 (the 64 KiB block
-       at 0x10000 is not wholly inside the 48 KiB region). */
-    CHECK_EQ(count_ops('S'), 4);
+    CHECK_EQ(count_ops('S'), 12);
     CHECK_EQ(count_ops('B'), 0);
-    uint32_t erased_sector = 0xFFFFFFFF;
+    for (unsigned i = 0; i < fake.nops; i++)
+        CHECK_EQ(fake.ops[i].arg, 0x10 + i);
+    CHECK_EQ(data(STUB_FLASH_DATA, 0, img, 0x4000), 0);
+    CHECK_EQ(data(STUB_FLASH_DATA, 1, img + 0x4000, 0x4000), 0);
+    CHECK_EQ(data(STUB_FLASH_DATA, 2, img + 0x8000, 0x4000), 0);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
+    CHECK_EQ(count_ops('S'), 12); /* none again */
+    CHECK(memcmp(fake.flash + 0x10000, img, len) == 0);
+    CHECK_EQ(fake.resets, 0);
+    free(img);
+}
+
+TEST(a_sector_is_erased_before_data_reaches_it_even_without_idle_time)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint32_t len = 3 * 0x4000;
+    uint8_t *img = malloc(len);
+    fill_pattern(img, len, 12, 0);
+    /* BEGIN and the first packet back to back: no idle poll between. */
+    uint8_t b[16];
+    put_le32(b, len);
+    put_le32(b + 4, 3);
+    put_le32(b + 8, 0x4000);
+    put_le32(b + 12, 0x10000);
+    send_cmd(STUB_FLASH_BEGIN, b, 16, 0);
+    send_data(STUB_FLASH_DATA, 0, img, 0x4000, 0);
+    run();
+    struct reply r;
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_BEGIN && r.status == 0);
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    uint32_t erased_upto = 0;
     for (unsigned i = 0; i < fake.nops; i++) {
         struct fake_op *o = &fake.ops[i];
-        if (o->kind == 'S')
-            erased_sector = o->arg;
-        else if (o->kind == 'W')
-            CHECK_EQ(o->arg / 4096, erased_sector);
+        if (o->kind == 'S') {
+            CHECK_EQ(o->arg * 4096, 0x10000 + erased_upto);
+            erased_upto += 4096;
+        } else if (o->kind == 'W') {
+            CHECK(o->arg + o->len <= 0x10000 + erased_upto);
+        }
     }
     CHECK_EQ(data(STUB_FLASH_DATA, 1, img + 0x4000, 0x4000), 0);
     CHECK_EQ(data(STUB_FLASH_DATA, 2, img + 0x8000, 0x4000), 0);
-    CHECK_EQ(count_ops('S'), 12);
     CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
     CHECK(memcmp(fake.flash + 0x10000, img, len) == 0);
-    CHECK_EQ(fake.resets, 0);
     free(img);
 }
 
@@ -522,12 +557,14 @@ TEST(data_is_acknowledged_before_it_is_written)
     next_frame(&(struct reply){0});
     uint8_t img[0x1000];
     fill_pattern(img, sizeof img, 3, 0);
+    memset(fake.flash, 0, 0x1000);
     CHECK_EQ(begin(STUB_FLASH_BEGIN, sizeof img, 1, 0x4000, 0), 0);
+    unsigned ops = fake.nops;
     size_t before = fake.tx_len;
     CHECK_EQ(data(STUB_FLASH_DATA, 0, img, sizeof img), 0);
-    CHECK(fake.nops > 0);
-    /* The DATA reply (a whole frame) was out before the first erase. */
-    CHECK(fake.ops[0].tx_at >= before + 12);
+    CHECK(fake.nops > ops);
+    /* The DATA reply (a whole frame) was out before the first write. */
+    CHECK(fake.ops[ops].tx_at >= before + 12);
 }
 
 static const uint8_t *g_next_frame;
@@ -581,6 +618,244 @@ TEST(next_packet_arrives_while_flash_is_busy)
     free(img);
 }
 
+/* A DATA request for packet `seq` of `img` (blocks of `block`). */
+static size_t data_frame(uint8_t *out, uint8_t op, uint32_t seq,
+                         const uint8_t *p, uint32_t n)
+{
+    uint8_t *body = malloc(16 + n);
+    put_le32(body, n);
+    put_le32(body + 4, seq);
+    memset(body + 8, 0, 8);
+    memcpy(body + 16, p, n);
+    uint32_t chk = STUB_CHECKSUM_SEED;
+    for (uint32_t i = 0; i < n; i++)
+        chk ^= p[i];
+    size_t len = make_request(out, op, body, 16 + n, chk);
+    free(body);
+    return len;
+}
+
+/* Frames the fake UART interrupt delivers at the first flash operation. */
+static uint8_t *g_later[4];
+static size_t g_later_len[4];
+static unsigned g_nlater;
+static void deliver_later(void *ctx)
+{
+    (void)ctx;
+    for (unsigned i = 0; i < g_nlater; i++)
+        feed_frame(g_later[i], g_later_len[i]);
+    g_nlater = 0;
+}
+
+/* Where in the transmitted bytes the reply to DATA packet `k` (counting
+   DATA replies only) starts; SIZE_MAX when there is none. */
+static size_t data_reply_at(unsigned k)
+{
+    size_t save = tx_seen;
+    struct reply r;
+    size_t at = SIZE_MAX;
+    for (unsigned n = 0;;) {
+        size_t start = tx_seen;
+        if (!next_reply(&r))
+            break;
+        if (r.op == STUB_FLASH_DATA && n++ == k) {
+            at = start;
+            break;
+        }
+    }
+    tx_seen = save;
+    return at;
+}
+
+/* The last flash write inside [lo, hi): where the transmitter was. */
+static size_t last_write_in(uint32_t lo, uint32_t hi)
+{
+    size_t at = 0;
+    for (unsigned i = 0; i < fake.nops; i++)
+        if (fake.ops[i].kind == 'W' && fake.ops[i].arg >= lo &&
+            fake.ops[i].arg < hi)
+            at = fake.ops[i].tx_at;
+    return at;
+}
+
+TEST(packets_behind_the_one_written_are_answered_when_two_more_fit)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint32_t len = 4 * 0x2000;
+    uint8_t *img = malloc(len);
+    fill_pattern(img, len, 13, 0);
+    CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 4, 0x2000, 0), 0); /* erases ahead */
+    size_t tx0 = fake.tx_len;
+    /* Packets 1 and 2 arrive whole while packet 0 is written. */
+    for (unsigned i = 0; i < 2; i++) {
+        g_later[i] = malloc(8 + 16 + 0x2000);
+        g_later_len[i] = data_frame(g_later[i], STUB_FLASH_DATA, 1 + i,
+                                    img + (1 + i) * 0x2000, 0x2000);
+    }
+    g_nlater = 2;
+    fake.busy = deliver_later;
+    send_data(STUB_FLASH_DATA, 0, img, 0x2000, 0);
+    run();
+    fake.busy = count_idle;
+    CHECK_EQ(S.rx.dropped, 0);
+    /* All three answered, in order. */
+    struct reply r;
+    tx_seen = tx0;
+    for (unsigned i = 0; i < 3; i++)
+        CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    CHECK(!next_reply(&r));
+    /* Packet 1 was answered while packet 0 was still being written (four
+       8 KiB frames fit: 0, 1, 2 and the one the host sends next); packet
+       2 only once 0 was done, when two more fit behind it. */
+    tx_seen = tx0;
+    size_t a1 = data_reply_at(1), a2 = data_reply_at(2);
+    CHECK(a1 != SIZE_MAX && a1 < last_write_in(0, 0x2000));
+    CHECK(a2 != SIZE_MAX && a2 >= last_write_in(0, 0x2000));
+    CHECK(a2 < last_write_in(0x2000, 0x4000));
+    tx_seen = fake.tx_len;
+    CHECK_EQ(data(STUB_FLASH_DATA, 3, img + 0x6000, 0x2000), 0);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
+    CHECK(memcmp(fake.flash, img, len) == 0);
+    for (unsigned i = 0; i < 2; i++)
+        free(g_later[i]);
+    free(img);
+}
+
+TEST(a_16k_packet_behind_the_one_written_waits_for_it)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint32_t len = 2 * 0x4000;
+    uint8_t *img = malloc(len);
+    fill_pattern(img, len, 14, 0);
+    CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 2, 0x4000, 0), 0);
+    size_t tx0 = fake.tx_len;
+    g_later[0] = malloc(8 + 16 + 0x4000);
+    g_later_len[0] = data_frame(g_later[0], STUB_FLASH_DATA, 1,
+                                img + 0x4000, 0x4000);
+    g_nlater = 1;
+    fake.busy = deliver_later;
+    send_data(STUB_FLASH_DATA, 0, img, 0x4000, 0);
+    run();
+    fake.busy = count_idle;
+    tx_seen = tx0;
+    /* Two 16 KiB frames fill the arena: no room for what a host keeping
+       two in flight would send, so 1 is answered after 0 is written. */
+    size_t a1 = data_reply_at(1);
+    CHECK(a1 != SIZE_MAX && a1 >= last_write_in(0, 0x4000));
+    struct reply r;
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
+    CHECK(memcmp(fake.flash, img, len) == 0);
+    free(g_later[0]);
+    free(img);
+}
+
+TEST(ahead_answers_keep_order_and_errors)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint32_t len = 4 * 0x2000;
+    uint8_t *img = malloc(len);
+    fill_pattern(img, len, 15, 0);
+    CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 4, 0x2000, 0), 0);
+    /* Behind packet 0: packet 1 with a bad checksum, then packet 2 (out
+       of sequence now): answered C1 and C3, in order, neither written. */
+    g_later[0] = malloc(8 + 16 + 0x2000);
+    g_later_len[0] = data_frame(g_later[0], STUB_FLASH_DATA, 1,
+                                img + 0x2000, 0x2000);
+    g_later[0][4] ^= 1;
+    g_later[1] = malloc(8 + 16 + 0x2000);
+    g_later_len[1] = data_frame(g_later[1], STUB_FLASH_DATA, 2,
+                                img + 0x4000, 0x2000);
+    g_nlater = 2;
+    fake.busy = deliver_later;
+    send_data(STUB_FLASH_DATA, 0, img, 0x2000, 0);
+    run();
+    fake.busy = count_idle;
+    struct reply r;
+    CHECK(next_reply(&r) && r.status == 0);
+    CHECK(next_reply(&r) && r.error == STUB_E_CHECKSUM);
+    CHECK(next_reply(&r) && r.error == STUB_E_INVALID);
+    CHECK(!next_reply(&r));
+    /* The host goes back to packet 1: a repeat of 0 (already written) is
+       answered and not written again, as is a repeat of the last two. */
+    unsigned writes = count_ops('W');
+    CHECK_EQ(data(STUB_FLASH_DATA, 0, img, 0x2000), 0);
+    CHECK_EQ(count_ops('W'), writes);
+    CHECK_EQ(data(STUB_FLASH_DATA, 1, img + 0x2000, 0x2000), 0);
+    CHECK_EQ(data(STUB_FLASH_DATA, 2, img + 0x4000, 0x2000), 0);
+    writes = count_ops('W');
+    CHECK_EQ(data(STUB_FLASH_DATA, 1, img + 0x2000, 0x2000), 0);
+    CHECK_EQ(data(STUB_FLASH_DATA, 2, img + 0x4000, 0x2000), 0);
+    CHECK_EQ(count_ops('W'), writes);
+    CHECK_EQ(data(STUB_FLASH_DATA, 0, img, 0x2000), STUB_E_INVALID);
+    CHECK_EQ(data(STUB_FLASH_DATA, 3, img + 0x6000, 0x2000), 0);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
+    CHECK(memcmp(fake.flash, img, len) == 0);
+    for (unsigned i = 0; i < 2; i++)
+        free(g_later[i]);
+    free(img);
+}
+
+TEST(packets_arriving_while_erasing_ahead_are_answered_in_turn)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint32_t len = 0x30000;
+    uint8_t *img = malloc(len);
+    fill_pattern(img, len, 17, 0);
+    /* Packets 0 and 1 come in while the idle stub erases the first 64 KiB
+       block ahead: both are answered before the next block erase, 0 first,
+       both taken. */
+    for (unsigned i = 0; i < 2; i++) {
+        g_later[i] = malloc(8 + 16 + 0x2000);
+        g_later_len[i] = data_frame(g_later[i], STUB_FLASH_DATA, i,
+                                    img + i * 0x2000, 0x2000);
+    }
+    g_nlater = 2;
+    fake.busy = deliver_later;
+    size_t tx0 = fake.tx_len;
+    CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 0x18, 0x2000, 0x10000), 0);
+    fake.busy = count_idle;
+    CHECK_EQ(fake.ops[0].kind, 'B');
+    CHECK(fake.nops > 1);
+    tx_seen = tx0;
+    struct reply r;
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_BEGIN && r.status == 0);
+    size_t a0 = data_reply_at(0), a1 = data_reply_at(1);
+    /* Answered as the first erase ended, before anything else. */
+    CHECK(a0 != SIZE_MAX && a0 < fake.ops[1].tx_at);
+    CHECK(a1 != SIZE_MAX && a1 < fake.ops[1].tx_at);
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
+    CHECK(!next_reply(&r));
+    for (uint32_t seq = 2; seq < len / 0x2000; seq++)
+        CHECK_EQ(data(STUB_FLASH_DATA, seq, img + seq * 0x2000, 0x2000), 0);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
+    CHECK(memcmp(fake.flash + 0x10000, img, len) == 0);
+    for (unsigned i = 0; i < 2; i++)
+        free(g_later[i]);
+    free(img);
+}
+
+TEST(erasing_ahead_stops_at_a_flash_failure)
+{
+    start(MIB, 694);
+    next_frame(&(struct reply){0});
+    uint8_t p[0x1000];
+    fill_pattern(p, sizeof p, 16, 0);
+    fake.fail_erase_at = 0x23000;
+    CHECK_EQ(begin(STUB_FLASH_BEGIN, 0x8000, 8, 0x1000, 0x20000), 0);
+    /* Sectors 0x20-0x23 tried, the failing one last; then nothing. */
+    CHECK_EQ(count_ops('S'), 4);
+    CHECK_EQ(data(STUB_FLASH_DATA, 0, p, sizeof p), STUB_E_SPI);
+    CHECK_EQ(end_cmd(STUB_FLASH_END, 1), STUB_E_SPI);
+    CHECK_EQ(count_ops('S'), 4);
+}
+
 TEST(small_frames_queue_behind_big_ones)
 {
     start(MIB, 694);
@@ -592,21 +867,67 @@ TEST(small_frames_queue_behind_big_ones)
     feed_frame(big, 300);
     const uint8_t *f = stub_rx_frame(&S.rx, &len); /* being written */
     CHECK(f != NULL && len == 300);
-    feed_frame(big, 299);   /* the other big buffer */
-    feed_frame(small, 10);  /* small slots still take frames */
+    for (uint32_t i = 1; i < RX_BIG; i++)
+        feed_frame(big, 300 - i); /* the arena holds RX_BIG frames */
+    feed_frame(small, 10);        /* small slots still take frames */
     feed_frame(small, 9);
-    feed_frame(big, 298);   /* no big buffer left: dropped whole */
+    feed_frame(big, 200);         /* no place left: dropped whole */
     feed_frame(small, 8);
     CHECK_EQ(S.rx.dropped, 1);
     stub_rx_release(&S.rx);
-    static const uint32_t order[] = {299, 10, 9, 8};
-    for (unsigned i = 0; i < 4; i++) {
+    static const uint32_t order[] = {299, 298, 297, 296, 295, 10, 9, 8};
+    for (unsigned i = 0; i < 8; i++) {
         f = stub_rx_frame(&S.rx, &len);
         CHECK(f != NULL);
         CHECK_EQ(len, order[i]);
+        if (f && len > 100)
+            CHECK(f[0] == 0x11 && f[len - 1] == 0x11);
         stub_rx_release(&S.rx);
     }
     CHECK(stub_rx_frame(&S.rx, &len) == NULL);
+}
+
+TEST(the_arena_holds_two_16k_or_four_8k_packets)
+{
+    /* Frames placed one after another and round the arena, leaving in
+       order: with 8 KiB packets four fit at once, with 16 KiB two. */
+    for (int big = 0; big < 2; big++) {
+        start(MIB, 694);
+        next_frame(&(struct reply){0});
+        uint32_t block = big ? 0x4000 : 0x2000;
+        uint32_t flen = STUB_HEADER + STUB_DATA_HEADER + block;
+        S.rx.expect = flen;
+        uint8_t *fr = malloc(flen);
+        unsigned fit = big ? 2 : 4;
+        uint32_t len;
+        for (unsigned round = 0; round < 3; round++) {
+            for (unsigned i = 0; i < fit; i++) {
+                memset(fr, (int)(0x10 + round * 8 + i), flen);
+                feed_frame(fr, flen);
+            }
+            CHECK(!stub_rx_room(&S.rx, flen, 1));
+            CHECK_EQ(S.rx.dropped, 0);
+            for (unsigned i = 0; i < fit; i++) {
+                const uint8_t *f = stub_rx_frame(&S.rx, &len);
+                CHECK(f != NULL && len == flen);
+                if (f)
+                    CHECK(f[0] == 0x10 + round * 8 + i &&
+                          f[flen - 1] == 0x10 + round * 8 + i);
+                stub_rx_release(&S.rx);
+                CHECK(stub_rx_room(&S.rx, flen, i + 1));
+            }
+            /* Leave one behind so the next round wraps round the end. */
+            memset(fr, 0x77, flen);
+            feed_frame(fr, flen);
+            CHECK(stub_rx_frame(&S.rx, &len) != NULL);
+            stub_rx_release(&S.rx);
+        }
+        /* One more than fits is dropped whole, the rest kept. */
+        for (unsigned i = 0; i <= fit; i++)
+            feed_frame(fr, flen);
+        CHECK_EQ(S.rx.dropped, 1);
+        free(fr);
+    }
 }
 
 TEST(acks_and_the_next_command_back_to_back)
@@ -1580,10 +1901,17 @@ int main(void)
     RUN(malformed_requests);
     RUN(receive_path_survives_garbage);
     RUN(plain_write_erases_ahead_and_skips_blank_pages);
-    RUN(each_sector_is_erased_right_before_its_first_write);
+    RUN(each_sector_is_erased_before_its_first_write);
+    RUN(a_sector_is_erased_before_data_reaches_it_even_without_idle_time);
     RUN(data_is_acknowledged_before_it_is_written);
     RUN(next_packet_arrives_while_flash_is_busy);
+    RUN(packets_behind_the_one_written_are_answered_when_two_more_fit);
+    RUN(a_16k_packet_behind_the_one_written_waits_for_it);
+    RUN(ahead_answers_keep_order_and_errors);
+    RUN(packets_arriving_while_erasing_ahead_are_answered_in_turn);
+    RUN(erasing_ahead_stops_at_a_flash_failure);
     RUN(small_frames_queue_behind_big_ones);
+    RUN(the_arena_holds_two_16k_or_four_8k_packets);
     RUN(acks_and_the_next_command_back_to_back);
     RUN(data_validation_codes);
     RUN(errors_after_the_ack_are_deferred);

@@ -123,6 +123,7 @@ void flash_close(void)
 }
 
 uint32_t flash_size(void) { return F.size; }
+uint32_t flash_jedec(void) { return F.jedec; }
 const char *flash_path(void) { return F.path[0] ? F.path : NULL; }
 uint8_t *flash_bytes(void) { return F.mem; }
 

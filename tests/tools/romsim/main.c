@@ -454,6 +454,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    stub_shutdown();
     flash_close();
     write_stats();
     mem_clear();

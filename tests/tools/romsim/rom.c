@@ -400,6 +400,8 @@ void rom_handle(uint8_t *f, size_t n)
         logf_("MEM_BEGIN size %u blocks %u block size %u at 0x%08x",
               S.dl_size, S.dl_blocks, S.dl_block_size, S.dl_addr);
         send_reply(0, 0);
+        if (S.stub_mode && !S.hang_reset_ms)
+            stub_prepare();
         return;
     case 0x07: {
         if (!data_checks(d, len, chk, false))

@@ -114,6 +114,7 @@ struct flash_opts {
 int flash_open(const struct flash_opts *o);
 void flash_close(void);
 uint32_t flash_size(void);
+uint32_t flash_jedec(void);    /* manufacturer | type << 8 | capacity << 16 */
 const char *flash_path(void);  /* absolute; NULL when not kept in a file */
 uint8_t *flash_bytes(void);
 /* The ROM's SpiFlashChip parameters (SPIParamCfg); see flash.c. */
@@ -134,6 +135,8 @@ void flash_spi_user_command(uint32_t (*reg)(uint32_t),
 
 /* stub.c */
 bool stub_matches_upload(char *why, size_t cap);
+void stub_prepare(void);   /* an upload begins: start QEMU, held back */
 int stub_run(void);
+void stub_shutdown(void);  /* romsim ends: stop a QEMU started ahead */
 
 #endif

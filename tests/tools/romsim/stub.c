@@ -5,7 +5,8 @@
  * ships (src/stub_image.c), the real chip would now run that code.  romsim
  * cannot run lx106 code, so it starts the QEMU build of the same source
  * (docs/stub.md, "QEMU launch contract"): a run directory with flash.bin
- * (the simulator's own flash file), clkdiv (the divider the ROM auto-
+ * (the simulator's own flash file), jedec (the flash's id, which the fake
+ * chip's SPI0 registers answer with), clkdiv (the divider the ROM auto-
  * bauded to) and uart.ctl (a FIFO the stub's fake ROM reports baud
  * changes, resets and RUN_USER_CODE on), and a UNIX socket QEMU connects
  * its UART to.  romsim stays the line in between: it paces bytes at the
@@ -13,7 +14,7 @@
  * not the chip's, and injects the same per-frame faults as in ROM mode.
  * A reset fault stops QEMU: RAM is gone and the ROM loader is back.
  */
-#define _XOPEN_SOURCE 600
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -79,7 +81,7 @@ struct dir {
     bool in_frame;
     uint8_t *out;    /* bytes waiting for their time on the wire */
     size_t head, tail;
-    double next;     /* when the next byte may leave */
+    double next;     /* when the line is free: the last byte's stop bit */
 };
 
 static void dir_init(struct dir *d, const char *name)
@@ -98,6 +100,13 @@ static void dir_free(struct dir *d)
 
 static void queue(struct dir *d, const uint8_t *p, size_t n)
 {
+    /* A byte goes on the wire no earlier than the sender hands it over:
+       an idle line earns no credit. */
+    if (d->head == d->tail) {
+        double t = now_s();
+        if (d->next < t)
+            d->next = t;
+    }
     if (d->tail + n > QCAP) {
         memmove(d->out, d->out + d->head, d->tail - d->head);
         if (tx_switch_pending && d->name[0] == 'd')
@@ -175,117 +184,185 @@ static bool rates_differ(uint32_t chip)
     return r < 0.96 || r > 1.04;
 }
 
-/* Send what the line lets through by now; returns ms until more may go. */
-static int pump(struct dir *d, int fd, bool to_host)
+/* Bytes a real UART would rather hand over together than one by one. */
+#define CHUNK 64
+
+/* The rate bytes cross the line at in this direction: what the chip's
+ * UART runs at, and never faster than the host sends (host to chip). */
+static uint32_t dir_baud(bool to_host)
 {
-    uint32_t chip = to_host ? tx_baud : S.chip_baud;
+    if (to_host)
+        return tx_baud;
+    if (S.host_baud && (!S.chip_baud || S.host_baud < S.chip_baud))
+        return S.host_baud;
+    return S.chip_baud;
+}
+
+/*
+ * Hand over every byte whose stop bit has passed by now (10 bits per byte
+ * at dir_baud), never one earlier: d->next only moves on by the bytes
+ * sent, so a late wake-up delivers what has arrived since and no more.
+ * Returns the seconds until the next CHUNK bytes (or the rest of the
+ * queue, so a frame's end is not held back) have arrived, or -1 when the
+ * queue is empty.
+ */
+static double pump(struct dir *d, int fd, bool to_host)
+{
+    uint32_t baud = dir_baud(to_host);
     double now = now_s();
     size_t avail = d->tail - d->head;
     if (!avail)
         return -1;
     if (d->next > now)
-        return (int)((d->next - now) * 1000.0) + 1;
-    double byte_t = S.throttle && chip ? 10.0 / chip : 0;
+        return d->next - now; /* a stall */
+    double byte_t = S.throttle && baud ? 10.0 / baud : 0;
     size_t n = avail;
     if (to_host && tx_switch_pending && d->head + n > tx_switch_at)
         n = tx_switch_at - d->head;
     if (byte_t > 0) {
-        /* Allow a small burst, as the UART's 128-byte FIFO does. */
-        size_t budget = (size_t)((now - d->next) / byte_t) + 128;
-        if (d->next == 0 || now - d->next > 0.05)
-            budget = 128;
-        if (n > budget)
-            n = budget;
+        double due = (now - d->next) / byte_t;
+        if (due < (double)n)
+            n = (size_t)due;
     }
     uint8_t tmp[4096];
     if (n > sizeof tmp)
         n = sizeof tmp;
-    memcpy(tmp, d->out + d->head, n);
-    size_t wn = n;
-    if (rates_differ(chip)) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (rnd() % 2)
-                tmp[k++] = (uint8_t)rnd();
-        wn = k;
-        S.garbled_bytes += n;
-    }
-    ssize_t w = wn ? write(fd, tmp, wn) : 0;
-    if (w < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return 2;
-        if (to_host)
-            tcflush(S.slave, TCIFLUSH);
-        w = (ssize_t)wn;
-    }
-    /* A partial write of garbled bytes consumed them all. */
-    size_t used = wn == n ? (size_t)w : n;
-    d->head += used;
-    if (to_host) {
-        S.tx_bytes += used;
-        if (tx_switch_pending && d->head >= tx_switch_at) {
-            tx_baud = tx_next_baud;
-            tx_switch_pending = false;
+    size_t used = 0;
+    if (n) {
+        memcpy(tmp, d->out + d->head, n);
+        size_t wn = n;
+        if (rates_differ(to_host ? tx_baud : S.chip_baud)) {
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (rnd() % 2)
+                    tmp[k++] = (uint8_t)rnd();
+            wn = k;
+            S.garbled_bytes += n;
         }
+        ssize_t w = wn ? write(fd, tmp, wn) : 0;
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0.002;
+            if (to_host)
+                tcflush(S.slave, TCIFLUSH);
+            w = (ssize_t)wn;
+        }
+        /* A partial write of garbled bytes consumed them all. */
+        used = wn == n ? (size_t)w : n;
+        d->head += used;
+        d->next += (double)used * byte_t;
+        if (to_host)
+            S.tx_bytes += used;
     }
-    double base = d->next > now - 0.05 ? d->next : now;
-    d->next = base + (double)used * byte_t;
-    return d->tail > d->head ? 1 : -1;
+    /* Everything sent before the chip changed its divider is out. */
+    if (to_host && tx_switch_pending && d->head >= tx_switch_at) {
+        tx_baud = tx_next_baud;
+        tx_switch_pending = false;
+    }
+    avail = d->tail - d->head;
+    if (!avail)
+        return -1;
+    if (used < n)
+        return 0.001; /* the reader is full: try again soon */
+    size_t want = avail < CHUNK ? avail : CHUNK;
+    double at = d->next + (double)want * byte_t - now;
+    return at > 0 ? at : 0;
 }
 
 /* ---- the QEMU run ------------------------------------------------------ */
 
-static char run_dir[PATH_MAX];
+/*
+ * QEMU takes a tenth of a second to start, which the chip does not: it
+ * runs an upload microseconds after MEM_END.  So QEMU is started when the
+ * upload begins (stub_prepare, at MEM_BEGIN) and waits in the fake ROM,
+ * whose first read of the run directory's clkdiv blocks: clkdiv is a FIFO
+ * here, written at MEM_END (release_clkdiv).  A QEMU started for an
+ * upload that never runs is kept for the next one, or stopped when romsim
+ * ends (stub_shutdown).
+ */
+static struct {
+    pid_t pid;        /* 0: none */
+    int listener;     /* QEMU connects to it; accepted once the stub runs */
+    int ctl;
+    char dir[PATH_MAX];
+} Q = {0, -1, -1, ""};
 
 static void cleanup_dir(void)
 {
-    const char *names[] = {"uart.sock", "uart.ctl", "clkdiv", "flash.bin",
-                           "qemu.log"};
+    const char *names[] = {"uart.sock", "uart.ctl", "clkdiv", "jedec",
+                           "flash.bin", "qemu.log"};
     char p[PATH_MAX + 32];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", run_dir, names[i]);
+        snprintf(p, sizeof p, "%s/%s", Q.dir, names[i]);
         unlink(p);
     }
-    rmdir(run_dir);
+    rmdir(Q.dir);
 }
 
-static pid_t start_qemu(int *sock_out, int *ctl_out)
+/* Everything a started QEMU holds, and its directory. */
+static void drop_qemu(void)
+{
+    if (Q.pid > 0) {
+        kill(Q.pid, SIGKILL);
+        waitpid(Q.pid, NULL, 0);
+    }
+    if (Q.listener >= 0)
+        close(Q.listener);
+    if (Q.ctl >= 0)
+        close(Q.ctl);
+    if (Q.dir[0])
+        cleanup_dir();
+    Q.pid = 0;
+    Q.listener = Q.ctl = -1;
+    Q.dir[0] = '\0';
+}
+
+/* The run directory (docs/stub.md, launch contract) and QEMU in it,
+ * without waiting for anything: the ROM is still taking the upload. */
+static int start_qemu(void)
 {
     const char *tmp = getenv("TMPDIR");
-    snprintf(run_dir, sizeof run_dir, "%s/romsim-stub.XXXXXX",
+    Q.listener = Q.ctl = -1;
+    snprintf(Q.dir, sizeof Q.dir, "%s/romsim-stub.XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(run_dir)) {
+    if (!mkdtemp(Q.dir)) {
         logf_("stub: mkdtemp: %s", strerror(errno));
+        Q.dir[0] = '\0';
         return -1;
     }
     char p[PATH_MAX + 32];
-    snprintf(p, sizeof p, "%s/flash.bin", run_dir);
+    snprintf(p, sizeof p, "%s/flash.bin", Q.dir);
     if (symlink(flash_path(), p) < 0) {
         logf_("stub: flash.bin: %s", strerror(errno));
         return -1;
     }
-    snprintf(p, sizeof p, "%s/clkdiv", run_dir);
+    snprintf(p, sizeof p, "%s/jedec", Q.dir);
     FILE *f = fopen(p, "w");
     if (!f)
         return -1;
-    fprintf(f, "%u\n", rom_uart_clkdiv());
+    uint32_t id = flash_jedec();
+    fprintf(f, "%02X%02X%02X\n", id & 0xFF, (id >> 8) & 0xFF, (id >> 16) & 0xFF);
     fclose(f);
-    snprintf(p, sizeof p, "%s/uart.ctl", run_dir);
+    snprintf(p, sizeof p, "%s/clkdiv", Q.dir);
     if (mkfifo(p, 0600) < 0)
         return -1;
-    int ctl = open(p, O_RDONLY | O_NONBLOCK);
+    snprintf(p, sizeof p, "%s/uart.ctl", Q.dir);
+    if (mkfifo(p, 0600) < 0)
+        return -1;
+    Q.ctl = open(p, O_RDONLY | O_NONBLOCK);
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
-    if (strlen(run_dir) + sizeof "/uart.sock" > sizeof sa.sun_path) {
-        logf_("stub: %s is too long a path for a socket", run_dir);
+    if (strlen(Q.dir) + sizeof "/uart.sock" > sizeof sa.sun_path) {
+        logf_("stub: %s is too long a path for a socket", Q.dir);
         return -1;
     }
     snprintf(sa.sun_path, sizeof sa.sun_path, "%.*s/uart.sock",
-             (int)(sizeof sa.sun_path - sizeof "/uart.sock"), run_dir);
-    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (ctl < 0 || ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        listen(ls, 1) < 0) {
+             (int)(sizeof sa.sun_path - sizeof "/uart.sock"), Q.dir);
+    Q.listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (Q.ctl < 0 || Q.listener < 0 ||
+        bind(Q.listener, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        listen(Q.listener, 1) < 0) {
         logf_("stub: socket: %s", strerror(errno));
         return -1;
     }
@@ -293,7 +370,7 @@ static pid_t start_qemu(int *sock_out, int *ctl_out)
     if (pid == 0) {
         /* QEMU goes when romsim goes, however romsim ends. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (chdir(run_dir) < 0)
+        if (chdir(Q.dir) < 0)
             _exit(127);
         int log = open("qemu.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (log >= 0) {
@@ -310,23 +387,62 @@ static pid_t start_qemu(int *sock_out, int *ctl_out)
                (char *)NULL);
         _exit(127);
     }
-    struct pollfd pfd = {ls, POLLIN, 0};
-    int sock = -1;
-    if (pid > 0 && poll(&pfd, 1, 10000) == 1)
-        sock = accept(ls, NULL, NULL);
-    close(ls);
-    if (sock < 0) {
-        logf_("stub: QEMU did not connect");
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-        }
+    if (pid < 0)
         return -1;
+    Q.pid = pid;
+    return 0;
+}
+
+void stub_prepare(void)
+{
+    if (Q.pid > 0 || !S.stub_elf)
+        return;
+    if (start_qemu() < 0) {
+        drop_qemu();
+        return;
     }
-    fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
-    *sock_out = sock;
-    *ctl_out = ctl;
-    return pid;
+    logf_("stub: QEMU started ahead (pid %d), waiting for MEM_END", (int)Q.pid);
+}
+
+void stub_shutdown(void)
+{
+    drop_qemu();
+}
+
+/* Let the fake ROM go on: it reads the divider the ROM auto-bauded to. */
+static int release_clkdiv(void)
+{
+    char p[PATH_MAX + 32], v[16];
+    snprintf(p, sizeof p, "%s/clkdiv", Q.dir);
+    int n = snprintf(v, sizeof v, "%u\n", rom_uart_clkdiv());
+    double until = now_s() + 10;
+    for (;;) {
+        /* ENXIO until QEMU has opened its end. */
+        int fd = open(p, O_WRONLY | O_NONBLOCK);
+        if (fd >= 0) {
+            ssize_t w = write(fd, v, (size_t)n);
+            close(fd);
+            return w == n ? 0 : -1;
+        }
+        if (errno != ENXIO || now_s() > until ||
+            waitpid(Q.pid, NULL, WNOHANG) != 0)
+            return -1;
+        sleep_s(0.001);
+    }
+}
+
+/* The stub is running: QEMU's connection, once it has made it. */
+static int accept_qemu(void)
+{
+    struct pollfd pfd = {Q.listener, POLLIN, 0};
+    int sock = -1;
+    if (poll(&pfd, 1, 10000) == 1)
+        sock = accept(Q.listener, NULL, NULL);
+    close(Q.listener);
+    Q.listener = -1;
+    if (sock >= 0)
+        fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+    return sock;
 }
 
 /* "clkdiv N", "reset", "run", "fault ..." lines from the fake ROM. */
@@ -368,13 +484,21 @@ int stub_run(void)
         logf_("stub: no --stub-elf");
         return -1;
     }
-    int sock = -1, ctl = -1;
-    pid_t pid = start_qemu(&sock, &ctl);
-    if (pid < 0) {
-        cleanup_dir();
+    if (Q.pid <= 0 && start_qemu() < 0) {
+        drop_qemu();
         return -1;
     }
-    logf_("stub: running under QEMU (pid %d) in %s", (int)pid, run_dir);
+    int sock = accept_qemu();
+    if (sock < 0 || release_clkdiv() < 0) {
+        logf_("stub: QEMU did not connect or start");
+        if (sock >= 0)
+            close(sock);
+        drop_qemu();
+        return -1;
+    }
+    pid_t pid = Q.pid;
+    int ctl = Q.ctl;
+    logf_("stub: running under QEMU (pid %d) in %s", (int)pid, Q.dir);
     struct dir up, down; /* host -> chip, chip -> host */
     dir_init(&up, "up");
     dir_init(&down, "down");
@@ -385,14 +509,18 @@ int stub_run(void)
     int ended = 0;
     bool exited = false;
     while (!sim_stop && !ended) {
-        int wait_ms = 20, w;
-        if ((w = pump(&up, sock, false)) >= 0 && w < wait_ms)
-            wait_ms = w;
-        if ((w = pump(&down, S.master, true)) >= 0 && w < wait_ms)
-            wait_ms = w;
+        double wait = 0.02, w;
+        if ((w = pump(&up, sock, false)) >= 0 && w < wait)
+            wait = w;
+        if ((w = pump(&down, S.master, true)) >= 0 && w < wait)
+            wait = w;
         struct pollfd pfd[3] = {{S.master, POLLIN, 0}, {sock, POLLIN, 0},
                                 {ctl, POLLIN, 0}};
-        poll(pfd, 3, wait_ms);
+        /* To the microsecond: a millisecond late at every frame's end
+           would be latency the real line does not have. */
+        struct timespec ts = {(time_t)wait,
+                              (long)((wait - (double)(time_t)wait) * 1e9)};
+        ppoll(pfd, 3, &ts, NULL);
         uint8_t buf[4096];
         ssize_t n;
         if ((pfd[0].revents & POLLIN) &&
@@ -428,11 +556,13 @@ int stub_run(void)
     }
     close(sock);
     close(ctl);
+    Q.ctl = -1;
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    Q.pid = 0;
     char qlog[PATH_MAX + 32];
-    snprintf(qlog, sizeof qlog, "%s/qemu.log", run_dir);
+    snprintf(qlog, sizeof qlog, "%s/qemu.log", Q.dir);
     FILE *f = fopen(qlog, "r");
     if (f) {
         char line[256];
@@ -443,6 +573,7 @@ int stub_run(void)
         fclose(f);
     }
     cleanup_dir();
+    Q.dir[0] = '\0';
     dir_free(&up);
     dir_free(&down);
     mem_clear();
