@@ -12,29 +12,32 @@
 #include "bytes.h"
 #include "littlefs_int.h"
 
+static void say(esp01_lfs_report_fn cb, void *ctx, const char *fmt, va_list ap)
+{
+    char msg[320];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    cb(ctx, msg);
+}
+
 void lfsd_problem(lfsd_fs *f, const char *fmt, ...)
 {
     f->problems++;
     if (!f->report)
         return;
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say(f->report, f->ctx, fmt, ap);
     va_end(ap);
-    f->report(f->ctx, msg);
 }
 
 void lfsd_note(lfsd_fs *f, const char *fmt, ...)
 {
     if (!f->note)
         return;
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say(f->note, f->ctx, fmt, ap);
     va_end(ap);
-    f->note(f->ctx, msg);
 }
 
 /* How one block's log reads: where its last valid commit ends, and what

@@ -168,6 +168,18 @@ static int push(esp01_serial_list *out, size_t *cap, const esp01_serial_port *p,
 }
 
 /* Fill `p` from the tty's sysfs entry; false when it is no USB port. */
+/* A failed listing leaves nothing behind; a good one comes sorted. */
+static int finish_list(esp01_serial_list *out, int rc)
+{
+    if (rc < 0) {
+        esp01_serial_list_free(out);
+        return rc;
+    }
+    if (out->count > 1)
+        qsort(out->ports, out->count, sizeof *out->ports, natural);
+    return (int)out->count;
+}
+
 static bool describe(const char *class_dir, const char *name, esp01_serial_port *p)
 {
     char entry[PATH_MAX + 256], dev[PATH_MAX], iface[PATH_MAX], usb[PATH_MAX], sub[64];
@@ -230,13 +242,7 @@ int esp01_serial_ports(const char *sys_root, const char *dev_root, esp01_serial_
             break;
     }
     closedir(d);
-    if (rc < 0) {
-        esp01_serial_list_free(out);
-        return rc;
-    }
-    if (out->count > 1)
-        qsort(out->ports, out->count, sizeof *out->ports, natural);
-    return (int)out->count;
+    return finish_list(out, rc);
 }
 
 int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *err)
@@ -261,13 +267,7 @@ int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *
             break;
     }
     closedir(d);
-    if (rc < 0) {
-        esp01_serial_list_free(out);
-        return rc;
-    }
-    if (out->count > 1)
-        qsort(out->ports, out->count, sizeof *out->ports, natural);
-    return (int)out->count;
+    return finish_list(out, rc);
 }
 
 void esp01_serial_list_free(esp01_serial_list *list)

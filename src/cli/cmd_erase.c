@@ -49,15 +49,9 @@ int cmd_erase(int argc, char **argv)
         if (r == 0)
             return cli_usage_error("erase", "unknown argument '%s'", argv[i]);
     }
-    int rc = romcli_connect(&o, "erase");
+    int rc = romcli_open(&o, "erase", false);
     if (rc != EXIT_OK)
         return rc;
-    /* The stub first: the flash id then comes through it at its rate. */
-    if ((rc = romcli_stub(&o, "erase", false)) != EXIT_OK ||
-        (rc = romcli_flash_id(&o)) != EXIT_OK) {
-        romcli_close(&o);
-        return rc;
-    }
     if (!region) {
         off = 0;
         size = o.flash.size;

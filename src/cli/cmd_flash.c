@@ -210,19 +210,12 @@ int cmd_flash(int argc, char **argv)
 
     esp01_build_result built;
     memset(&built, 0, sizeof built);
-    if ((rc = romcli_connect(&o, "flash")) != EXIT_OK) {
+    if ((rc = romcli_open(&o, "flash", false)) != EXIT_OK) {
         free(img);
         esp01_tree_free(&tree);
         return rc;
     }
     int code = EXIT_FAIL;
-    /* The stub first: the flash id then comes through it at its rate, as
-     * esptool reads it, instead of a dozen requests at the ROM's 115200. */
-    if ((rc = romcli_stub(&o, "flash", false)) != EXIT_OK ||
-        (rc = romcli_flash_id(&o)) != EXIT_OK) {
-        code = rc;
-        goto out;
-    }
     uint32_t chip = o.flash.size;
     char chip_s[32], size_s[32];
     romcli_format_size(chip, chip_s, sizeof chip_s);

@@ -63,15 +63,9 @@ int cmd_read(int argc, char **argv)
     if (o.no_stub)
         return cli_usage_error("read", "needs esp01's flasher stub (the ROM "
                                "loader cannot read flash): drop --no-stub");
-    int rc = romcli_connect(&o, "read");
+    int rc = romcli_open(&o, "read", true);
     if (rc != EXIT_OK)
         return rc;
-    /* The stub first: the flash id then comes through it at its rate. */
-    if ((rc = romcli_stub(&o, "read", true)) != EXIT_OK ||
-        (rc = romcli_flash_id(&o)) != EXIT_OK) {
-        romcli_close(&o);
-        return rc;
-    }
     if (npos == 0)
         size = o.flash.size;
     if (off + size > o.flash.size) {

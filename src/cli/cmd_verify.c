@@ -160,18 +160,12 @@ int cmd_verify(int argc, char **argv)
         free(img);
         return cli_error("'%s' is empty", path);
     }
-    if ((rc = romcli_connect(&o, "verify")) != EXIT_OK) {
+    if ((rc = romcli_open(&o, "verify", true)) != EXIT_OK) {
         free(img);
         return rc;
     }
     int code = EXIT_FAIL;
     uint8_t *differs = NULL;
-    /* The stub first: the flash id then comes through it at its rate. */
-    if ((rc = romcli_stub(&o, "verify", true)) != EXIT_OK ||
-        (rc = romcli_flash_id(&o)) != EXIT_OK) {
-        code = rc;
-        goto out;
-    }
     if (offset + len > o.flash.size) {
         char s[32];
         romcli_format_size(o.flash.size, s, sizeof s);

@@ -214,14 +214,33 @@ int romcli_stub(struct romcli *o, const char *cmd, bool required)
     return EXIT_OK;
 }
 
+int romcli_open(struct romcli *o, const char *cmd, bool stub_required)
+{
+    int rc = romcli_connect(o, cmd);
+    if (rc != EXIT_OK)
+        return rc;
+    /* The stub first: the flash id then comes through it at its rate, as
+     * esptool reads it, instead of a dozen requests at the ROM's 115200. */
+    if ((rc = romcli_stub(o, cmd, stub_required)) != EXIT_OK ||
+        (rc = romcli_flash_id(o)) != EXIT_OK)
+        romcli_close(o);
+    return rc;
+}
+
 int romcli_finish(struct romcli *o)
 {
     esp01_err err;
     esp01_err_clear(&err);
     int rc = o->use_stub ? esp01_stub_finish(&o->rom, o->after, &err)
                          : esp01_rom_finish(&o->rom, o->after, &err);
-    if (rc < 0)
+    if (rc == ESP01_E_INTERRUPTED)
         return cli_lib_error(rc, &err);
+    /* The work asked for is done and checked by now; a board left in the
+     * loader or the stub is found by the next esp01 run, so this alone is
+     * no failure. */
+    if (rc < 0)
+        cli_warn("%s; the board may still be in the loader: reset or "
+                 "power-cycle it to run its program", err.msg);
     return EXIT_OK;
 }
 

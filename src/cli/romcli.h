@@ -51,6 +51,11 @@ int romcli_flash_id(struct romcli *o);
  * the ROM loader and go on without it.  EXIT_OK or an exit code.
  */
 int romcli_stub(struct romcli *o, const char *cmd, bool required);
+/* romcli_connect, romcli_stub and romcli_flash_id in turn; the port is
+ * closed again when one fails. */
+int romcli_open(struct romcli *o, const char *cmd, bool stub_required);
+/* Leave the chip as --after says.  The work is done by then, so a failure
+ * here is a warning and EXIT_OK; only an interrupt is an error. */
 int romcli_finish(struct romcli *o);
 void romcli_close(struct romcli *o);
 const char *romcli_chip_name(const esp01_chip_info *chip);
