@@ -349,7 +349,7 @@ int cmd_flash(int argc, char **argv)
         }
         double secs = (double)(esp01_now_ms() - t0) / 1000.0;
         printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
-               "sectors erased only", len, (unsigned long long)offset, secs,
+               "sectors only erased", len, (unsigned long long)offset, secs,
                stats.payload_sent, stats.blank_sectors);
         if (stats.restarts || stats.block_retries || stats.repaired_sectors)
             printf(", %u blocks resent, %u restarts, %u sectors rewritten "
