@@ -1,8 +1,9 @@
 # ROM loader flashing against tests/tools/romsim throttled to 115200 baud
 # (11,520 bytes/s each way, as a real UART at 8N1):
-#   1. payload rate for non-blank data (target >= 90% of ~10.9 KB/s),
+#   1. payload rate for non-blank data (target >= 90% of the ceiling: 4 KiB
+#      blocks cost 4154 wire bytes each with SLIP escapes, ~11.36 KB/s),
 #   2. a 1 MiB ESP-01 image (~600 KB firmware + small project; < 65 s),
-#      next to esptool-js 0.7.0 in ROM mode writing the same image,
+#      and what the ROM's rules make of esptool-js 0.7.0's ROM-mode write,
 #   3. 200 fault-injection runs: clean successes / clean errors / silent
 #      corruptions (must be 0).
 set -u
@@ -25,11 +26,11 @@ secs() { sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' "$1"; }
 # 1. payload rate
 head -c 262144 /dev/urandom > "$W/rand.bin"
 start_sim rate --throttle
-"$ESP01" flash "$W/rand.bin" --port "$W/rate.tty" --after no-reset >"$W/rate.out" 2>/dev/null
+"$ESP01" flash "$W/rand.bin" --no-stub --port "$W/rate.tty" --after no-reset >"$W/rate.out" 2>/dev/null
 stop_sim rate
 t=$(secs "$W/rate.out"); b=$(stat_of rate data_bytes)
 awk -v b="$b" -v t="$t" 'BEGIN {
-    r = b / t; ceiling = 11520 * 1024 / 1058;
+    r = b / t; ceiling = 11520 * 4096 / 4154;
     printf "payload rate: %d bytes in %.1f s = %.0f B/s = %.1f%% of the %.0f B/s ROM ceiling (incl. erase, read-back)\n", b, t, r, 100 * r / ceiling, ceiling }'
 
 # 2. 1 MiB ESP-01 image
@@ -42,7 +43,7 @@ for i in 1 2 3 4 5; do head -c 1500 /dev/urandom | base64 > "$W/proj/lib/m$i.py"
 len=$(stat -c %s "$W/esp01.bin")
 start_sim one --throttle
 t0=$(date +%s.%N)
-"$ESP01" flash "$W/esp01.bin" --port "$W/one.tty" --after no-reset >"$W/one.out" 2>/dev/null
+"$ESP01" flash "$W/esp01.bin" --no-stub --port "$W/one.tty" --after no-reset >"$W/one.out" 2>/dev/null
 t1=$(date +%s.%N)
 stop_sim one
 cmp -s "$W/esp01.bin" <(head -c "$len" "$W/one.flash") && same=yes || same=NO
@@ -56,7 +57,10 @@ if [ -d "$SRCDIR/tests/peers/node_modules/esptool-js" ]; then
     t1=$(date +%s.%N)
     stop_sim js
     awk -v t0="$t0" -v t1="$t1" -v b="$(stat_of js data_bytes)" 'BEGIN {
-        printf "same image, esptool-js 0.7.0 ROM mode (writes every byte): %.1f s wall, %d bytes sent\n", t1 - t0, b }'
+        printf "same image, esptool-js 0.7.0 ROM mode (writes every byte): %.1f s wall, %d bytes accepted\n", t1 - t0, b }'
+    # Its 20-byte FLASH_BEGIN and 16 KiB blocks break the ROM's rules
+    # (docs/flashing.md): say what the simulated ROM answered.
+    grep -o '"written_error":"[^"]*"' "$W/js.out" | sed 's/^/  esptool-js: /'
 fi
 
 # 3. fault injection
@@ -66,7 +70,7 @@ one_run() {
     local seed=$1 name="f$1"
     head -c 1048576 /dev/zero > "$W/$name.flash"
     start_sim "$name" --seed "$seed" --drop 0.01 --corrupt 0.01 --stall 0.002 --stall-ms 1500 --reset 0.002
-    "$ESP01" flash "$W/fimg.bin" --port "$W/$name.tty" --after no-reset >"$W/$name.out" 2>"$W/$name.err"
+    "$ESP01" flash "$W/fimg.bin" --no-stub --port "$W/$name.tty" --after no-reset >"$W/$name.out" 2>"$W/$name.err"
     local rc=$?
     stop_sim "$name"
     if [ $rc -eq 0 ]; then
