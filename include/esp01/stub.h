@@ -5,8 +5,8 @@
  * The stub speaks esptool's stub protocol, so the same esp01_rom transport
  * carries it: SLIP frames, the same request and reply headers, two status
  * bytes.  On top of the ROM's commands it changes the baud rate, takes
- * zlib-compressed data in 16 KiB blocks (written while the next block
- * arrives), computes MD5 sums of flash on the chip, reads flash and erases
+ * zlib-compressed data (esp01 sends 8 KiB blocks, two in flight; they are
+ * written while the next ones arrive), computes MD5 sums of flash on the chip, reads flash and erases
  * regions or the whole chip.
  *
  * Every function takes the esp01_rom the connection was made with and
