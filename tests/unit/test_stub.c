@@ -647,6 +647,27 @@ static void deliver_later(void *ctx)
     g_nlater = 0;
 }
 
+/* Queue DATA packet `seq` of `size` bytes to arrive at the next flash
+ * operation; returns the frame, for tests that spoil it. */
+static uint8_t *later(uint32_t seq, const uint8_t *payload, uint32_t size)
+{
+    unsigned i = g_nlater++;
+    free(g_later[i]);
+    g_later[i] = malloc(8 + 16 + size);
+    g_later_len[i] = data_frame(g_later[i], STUB_FLASH_DATA, seq, payload, size);
+    fake.busy = deliver_later;
+    return g_later[i];
+}
+
+static void free_later(void)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        free(g_later[i]);
+        g_later[i] = NULL;
+    }
+    g_nlater = 0;
+}
+
 /* Where in the transmitted bytes the reply to DATA packet `k` (counting
    DATA replies only) starts; SIZE_MAX when there is none. */
 static size_t data_reply_at(unsigned k)
@@ -688,13 +709,8 @@ TEST(packets_behind_the_one_written_are_answered_when_two_more_fit)
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 4, 0x2000, 0), 0); /* erases ahead */
     size_t tx0 = fake.tx_len;
     /* Packets 1 and 2 arrive whole while packet 0 is written. */
-    for (unsigned i = 0; i < 2; i++) {
-        g_later[i] = malloc(8 + 16 + 0x2000);
-        g_later_len[i] = data_frame(g_later[i], STUB_FLASH_DATA, 1 + i,
-                                    img + (1 + i) * 0x2000, 0x2000);
-    }
-    g_nlater = 2;
-    fake.busy = deliver_later;
+    for (unsigned i = 0; i < 2; i++)
+        later(1 + i, img + (1 + i) * 0x2000, 0x2000);
     send_data(STUB_FLASH_DATA, 0, img, 0x2000, 0);
     run();
     fake.busy = count_idle;
@@ -717,8 +733,7 @@ TEST(packets_behind_the_one_written_are_answered_when_two_more_fit)
     CHECK_EQ(data(STUB_FLASH_DATA, 3, img + 0x6000, 0x2000), 0);
     CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
     CHECK(memcmp(fake.flash, img, len) == 0);
-    for (unsigned i = 0; i < 2; i++)
-        free(g_later[i]);
+    free_later();
     free(img);
 }
 
@@ -731,11 +746,7 @@ TEST(a_16k_packet_behind_the_one_written_waits_for_it)
     fill_pattern(img, len, 14, 0);
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 2, 0x4000, 0), 0);
     size_t tx0 = fake.tx_len;
-    g_later[0] = malloc(8 + 16 + 0x4000);
-    g_later_len[0] = data_frame(g_later[0], STUB_FLASH_DATA, 1,
-                                img + 0x4000, 0x4000);
-    g_nlater = 1;
-    fake.busy = deliver_later;
+    later(1, img + 0x4000, 0x4000);
     send_data(STUB_FLASH_DATA, 0, img, 0x4000, 0);
     run();
     fake.busy = count_idle;
@@ -749,7 +760,7 @@ TEST(a_16k_packet_behind_the_one_written_waits_for_it)
     CHECK(next_reply(&r) && r.op == STUB_FLASH_DATA && r.status == 0);
     CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
     CHECK(memcmp(fake.flash, img, len) == 0);
-    free(g_later[0]);
+    free_later();
     free(img);
 }
 
@@ -763,15 +774,8 @@ TEST(ahead_answers_keep_order_and_errors)
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 4, 0x2000, 0), 0);
     /* Behind packet 0: packet 1 with a bad checksum, then packet 2 (out
        of sequence now): answered C1 and C3, in order, neither written. */
-    g_later[0] = malloc(8 + 16 + 0x2000);
-    g_later_len[0] = data_frame(g_later[0], STUB_FLASH_DATA, 1,
-                                img + 0x2000, 0x2000);
-    g_later[0][4] ^= 1;
-    g_later[1] = malloc(8 + 16 + 0x2000);
-    g_later_len[1] = data_frame(g_later[1], STUB_FLASH_DATA, 2,
-                                img + 0x4000, 0x2000);
-    g_nlater = 2;
-    fake.busy = deliver_later;
+    later(1, img + 0x2000, 0x2000)[4] ^= 1;
+    later(2, img + 0x4000, 0x2000);
     send_data(STUB_FLASH_DATA, 0, img, 0x2000, 0);
     run();
     fake.busy = count_idle;
@@ -795,8 +799,7 @@ TEST(ahead_answers_keep_order_and_errors)
     CHECK_EQ(data(STUB_FLASH_DATA, 3, img + 0x6000, 0x2000), 0);
     CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
     CHECK(memcmp(fake.flash, img, len) == 0);
-    for (unsigned i = 0; i < 2; i++)
-        free(g_later[i]);
+    free_later();
     free(img);
 }
 
@@ -810,13 +813,8 @@ TEST(packets_arriving_while_erasing_ahead_are_answered_in_turn)
     /* Packets 0 and 1 come in while the idle stub erases the first 64 KiB
        block ahead: both are answered before the next block erase, 0 first,
        both taken. */
-    for (unsigned i = 0; i < 2; i++) {
-        g_later[i] = malloc(8 + 16 + 0x2000);
-        g_later_len[i] = data_frame(g_later[i], STUB_FLASH_DATA, i,
-                                    img + i * 0x2000, 0x2000);
-    }
-    g_nlater = 2;
-    fake.busy = deliver_later;
+    for (unsigned i = 0; i < 2; i++)
+        later(i, img + i * 0x2000, 0x2000);
     size_t tx0 = fake.tx_len;
     CHECK_EQ(begin(STUB_FLASH_BEGIN, len, 0x18, 0x2000, 0x10000), 0);
     fake.busy = count_idle;
@@ -836,8 +834,7 @@ TEST(packets_arriving_while_erasing_ahead_are_answered_in_turn)
         CHECK_EQ(data(STUB_FLASH_DATA, seq, img + seq * 0x2000, 0x2000), 0);
     CHECK_EQ(end_cmd(STUB_FLASH_END, 1), 0);
     CHECK(memcmp(fake.flash + 0x10000, img, len) == 0);
-    for (unsigned i = 0; i < 2; i++)
-        free(g_later[i]);
+    free_later();
     free(img);
 }
 
