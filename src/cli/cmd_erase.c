@@ -56,12 +56,9 @@ int cmd_erase(int argc, char **argv)
         off = 0;
         size = o.flash.size;
     }
-    if (off + size > o.flash.size) {
-        char s[32];
-        romcli_format_size(o.flash.size, s, sizeof s);
+    if ((rc = romcli_check_range(&o, off, size, "the region to erase")) != EXIT_OK) {
         romcli_close(&o);
-        return cli_error("region 0x%llx+0x%llx is past the end of the %s flash",
-                         (unsigned long long)off, (unsigned long long)size, s);
+        return rc;
     }
     fprintf(stderr, "Erasing 0x%06llx..0x%06llx (%llu KiB)...\n",
             (unsigned long long)off, (unsigned long long)(off + size),

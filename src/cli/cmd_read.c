@@ -68,12 +68,9 @@ int cmd_read(int argc, char **argv)
         return rc;
     if (npos == 0)
         size = o.flash.size;
-    if (off + size > o.flash.size) {
-        char s[32];
-        romcli_format_size(o.flash.size, s, sizeof s);
+    if ((rc = romcli_check_range(&o, off, size, "the range to read")) != EXIT_OK) {
         romcli_close(&o);
-        return cli_error("0x%llx + %llu bytes is past the end of the %s flash",
-                         (unsigned long long)off, (unsigned long long)size, s);
+        return rc;
     }
     uint8_t *buf = malloc((size_t)size);
     if (!buf) {

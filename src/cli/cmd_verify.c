@@ -166,13 +166,10 @@ int cmd_verify(int argc, char **argv)
     }
     int code = EXIT_FAIL;
     uint8_t *differs = NULL;
-    if (offset + len > o.flash.size) {
-        char s[32];
-        romcli_format_size(o.flash.size, s, sizeof s);
-        cli_error("'%s' (%zu bytes at 0x%llx) is larger than the %s flash",
-                  path, len, (unsigned long long)offset, s);
+    char image_desc[300];
+    snprintf(image_desc, sizeof image_desc, "'%s' (%zu bytes)", path, len);
+    if (romcli_check_range(&o, offset, len, image_desc) != EXIT_OK)
         goto out;
-    }
     if (offset == 0 && len >= 4 && img[0] == ESP01_IMAGE_MAGIC) {
         uint8_t head[4];
         if ((rc = esp01_stub_read_flash(&o.rom, 0, 4, head, &err)) < 0) {

@@ -227,6 +227,18 @@ int romcli_open(struct romcli *o, const char *cmd, bool stub_required)
     return rc;
 }
 
+int romcli_check_range(struct romcli *o, uint64_t off, uint64_t size,
+                       const char *what)
+{
+    if (off + size <= o->flash.size)
+        return EXIT_OK;
+    char s[32];
+    romcli_format_size(o->flash.size, s, sizeof s);
+    return cli_error("%s (0x%06llx..0x%06llx) is past the end of the %s flash",
+                     what, (unsigned long long)off,
+                     (unsigned long long)(off + size), s);
+}
+
 int romcli_finish(struct romcli *o)
 {
     esp01_err err;

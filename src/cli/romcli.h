@@ -54,6 +54,10 @@ int romcli_stub(struct romcli *o, const char *cmd, bool required);
 /* romcli_connect, romcli_stub and romcli_flash_id in turn; the port is
  * closed again when one fails. */
 int romcli_open(struct romcli *o, const char *cmd, bool stub_required);
+/* EXIT_OK when [off, off + size) lies on the chip; else the message,
+ * naming `what`, and EXIT_FAIL. */
+int romcli_check_range(struct romcli *o, uint64_t off, uint64_t size,
+                       const char *what);
 /* Leave the chip as --after says.  The work is done by then, so a failure
  * here is a warning and EXIT_OK; only an interrupt is an error. */
 int romcli_finish(struct romcli *o);

@@ -200,6 +200,16 @@ start_stub_sim e
 expect_ok "erase: the whole chip" "$ESP01" erase --port e.tty --after no-reset
 stop_sim
 check "erase: the whole chip is blank" all_byte e.flash 0 1048576 377
+head -c 1048576 /dev/zero > e.flash
+start_stub_sim e
+expect_fail "erase: a region past the end of the chip" 1 \
+    "the region to erase \(0x0ff000..0x101000\) is past the end of the 1 MiB flash" \
+    "$ESP01" erase --region 0xFF000 0x2000 --port e.tty --after no-reset
+check "erase: nothing erased when refused" all_byte e.flash 0 1048576 000
+expect_fail "verify: an image that runs past the end" 1 \
+    "'p2.bin' \(1028096 bytes\) \(0x080000..0x17b000\) is past the end of the 1 MiB flash" \
+    "$ESP01" verify p2.bin --offset 0x80000 --port e.tty --after no-reset
+stop_sim
 
 # ---- when the stub cannot be used ----------------------------------------------
 start_stub_sim n1 --refuse-upload
