@@ -83,6 +83,30 @@ check "flash: blank sectors only erased ($blank)" test "${blank:-0}" -ge 90
 check "flash: the SDK area after the image untouched" \
     same_range r.flash 1028096 r.orig 1028096 $((1048576 - 1028096))
 
+# The line dies half-way (the simulated chip vanishes mid-write): a one-line
+# error naming where, and the next run finishes the job without rewriting
+# what already arrived.
+head -c 1048576 /dev/urandom > c.flash
+start_stub_sim c
+"$ESP01" flash p2.bin --port c.tty --baud 921600 --after no-reset >out 2>err &
+fpid=$!
+for _ in $(seq 300); do grep -q 'Writing:  [3-9]0%' err 2>/dev/null && break; sleep 0.05; done
+stop_sim
+wait "$fpid"
+rc=$?
+check "cut mid-write: exit status non-zero" test "$rc" -ne 0
+check "cut mid-write: a one-line error naming the offset" \
+    test "$(grep -c '^esp01: ' err)" -eq 1 -a "$(grep -Ec '^esp01: .* at 0x[0-9a-f]{6}' err)" -eq 1
+start_stub_sim c
+expect_ok "cut mid-write: the next run finishes" \
+    "$ESP01" flash p2.bin --port c.tty --baud 921600 --after no-reset
+stop_sim
+check "cut mid-write: flash == image after the second run" \
+    same_range p2.bin 4 c.flash 4 $(( $(stat -c %s p2.bin) - 4 ))
+again=$(sed -n 's/.* in [0-9.]* s: \([0-9]*\) of 251 sectors differed.*/\1/p' out)
+check "cut mid-write: the second run rewrote only what was missing ($again of 251)" \
+    test "${again:-251}" -lt 200
+
 # ---- baud rates ------------------------------------------------------------
 start_stub_sim b1 --max-baud 230400
 expect_ok "baud: steps down when the line does not carry the rate" \
