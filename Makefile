@@ -13,7 +13,11 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
-SHARED  ?= $(abspath $(CURDIR)/../shared)
+# The shared fixtures sit next to the checkout; a clone made elsewhere
+# (CI's fresh clone in /tmp) finds them next to the repository it came from.
+SHARED  ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared)) \
+             $(abspath $(shell git config --get remote.origin.url 2>/dev/null)/../shared) \
+             $(abspath $(CURDIR)/../shared))
 FUZZ_SECONDS ?= 30
 
 ifeq ($(SAN),1)
