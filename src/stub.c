@@ -20,10 +20,13 @@
 #define STUB_REVERT_MS 1000u
 #define CONFIRM_MS 200u
 #define BAUD_SETTLE_MS 10u
-/* Per MiB of flash touched: esptool's ERASE_WRITE_TIMEOUT_PER_MB,
- * ERASE_REGION_TIMEOUT_PER_MB and MD5_TIMEOUT_PER_MB. */
-#define WRITE_MS_PER_MIB 40000u
-#define ERASE_MS_PER_MIB 30000u
+/* Per MiB of flash touched, for a chip at its datasheet maximums
+ * (W25Q80DV: sector erase 400 ms, page program 3 ms) rather than esptool's
+ * 30 s/MiB erase and 40 s/MiB write budgets, which a chip erasing 64 KiB
+ * blocks at the 2 s maximum already needs 32 s/MiB of.  MD5 as esptool's
+ * MD5_TIMEOUT_PER_MB. */
+#define ERASE_MS_PER_MIB ESP01_ROM_ERASE_MS_PER_MIB
+#define WRITE_MS_PER_MIB (ERASE_MS_PER_MIB + 4096u * 3u)
 #define MD5_MS_PER_MIB 8000u
 #define CHIP_ERASE_MS 120000u
 #define RUN_ATTEMPTS 3

@@ -57,7 +57,10 @@ enum esp01_rom_status {
 #define ESP01_ROM_SPI_BASE 0x60000200u
 #define ESP01_ROM_BLOCK 1024u            /* FLASH_DATA payload */
 #define ESP01_ROM_SECTOR 4096u
-#define ESP01_ROM_ERASE_MS_PER_MIB 40000u
+/* Erase budget: a datasheet's worst case, not its typical time (W25Q80DV:
+ * 4 KiB sector erase up to 400 ms, and the ROM erases many sectors one by
+ * one), so a slow chip is never taken for a dead one. */
+#define ESP01_ROM_ERASE_MS_PER_MIB (256u * 400u)
 
 /* A parsed response packet. */
 typedef struct esp01_rom_response {
