@@ -37,13 +37,15 @@ WARN    += -Werror
 endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
              -Iinclude -Isrc -DESP01_DATADIR='"$(PREFIX)/share/esp01"' -MMD -MP
-# libcurl (libcurl4-openssl-dev) is not linked: src/http.c loads it with
+# libcurl (libcurl4-openssl-dev) is not linked: src/os/posix/http.c loads it with
 # dlopen when a download starts, because linking it made every esp01
 # command start tens of milliseconds slower (bench/RESULTS.md).
 LDLIBS   = -lz -lmd -lm -lutil
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIB_SRC  = $(sort $(wildcard src/*.c))
+# The library is every .c below src/ but the tool's own src/cli/ (one
+# folder per subsystem, docs/architecture.md).
+LIB_SRC  = $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c)))
 CLI_SRC  = $(sort $(wildcard src/cli/*.c))
 TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -157,7 +159,7 @@ fuzz: fuzz-build
 	done
 
 # ---- the flasher stub on the lx106 (docs/stub.md) --------------------
-# The real image (make stub-image -> src/stub_image.c, committed, so that
+# The real image (make stub-image -> src/flash/stub_image.c, committed, so that
 # building esp01 needs no cross compiler) and the QEMU build the tests run
 # (built by `make` whenever the cross compiler is there).
 XCC ?= xtensa-lx106-elf-gcc
@@ -181,7 +183,7 @@ STUB_CHIP_OBJ = $(patsubst %,$(BUILD)/stub/lx106/%.o,$(basename $(STUB_X_SRC) st
 STUB_QEMU_OBJ = $(patsubst %,$(BUILD)/stub/lx106/%.o,$(basename $(STUB_X_SRC) stub/qemu/hw.c \
                 stub/qemu/rom_fake.c stub/qemu/rom_libc.c stub/qemu/rom_md5.c stub/qemu/rom_vectors.S))
 STUB_VERSION := $(shell sed -n 's/^\#define STUB_VERSION "\(.*\)"/\1/p' stub/stub.h)
-STUB_IMAGE_OUT ?= src/stub_image.c
+STUB_IMAGE_OUT ?= src/flash/stub_image.c
 
 # The fake ROM is placed by object file name (qemu.ld): no LTO for it.
 $(BUILD)/stub/lx106/stub/qemu/rom_%.o: stub/qemu/rom_%.c

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/hash.h"
 #include "esp01/littlefs.h"
 #include "esp01/tree.h"

@@ -1,5 +1,5 @@
 /*
- * elf2c - turn the stub's lx106 ELF into src/stub_image.c (the segments
+ * elf2c - turn the stub's lx106 ELF into src/flash/stub_image.c (the segments
  * esp01 uploads with MEM_BEGIN/MEM_DATA and the MEM_END entry point).
  *
  *   elf2c STUB.elf VERSION OUT.c
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
     uint32_t total = 0;
     for (unsigned i = 0; i < nseg; i++)
         total += seg[i].len;
-    fprintf(o, "/*\n * src/stub_image.c - the flasher stub esp01 uploads to the ESP8266, generated\n"
+    fprintf(o, "/*\n * src/flash/stub_image.c - the flasher stub esp01 uploads to the ESP8266, generated\n"
                " * by `make stub-image` from stub/ (docs/stub.md).  Do not edit.\n"
                " * %u bytes in %u segment%s; .bss 0x%08X-0x%08X is zeroed by the stub.\n */\n",
             (unsigned)total, nseg, nseg == 1 ? "" : "s", (unsigned)bss_lo,

@@ -21,7 +21,7 @@ E=$ESP01
 expect_ok "exec with raw-paste fallback" "$E" exec 'print(sum(range(10)))'
 check "exec output" grep -q "^45" "$TMP/out"
 
-head -c 2500 "$SRCDIR/src/rawrepl.c" > "$TMP/code.py"
+head -c 2500 "$SRCDIR/src/device/rawrepl.c" > "$TMP/code.py"
 head -c 1500 /dev/urandom > "$TMP/blob.bin"
 for f in code.py blob.bin; do
     rm -f "$TMP/back"

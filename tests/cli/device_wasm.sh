@@ -20,7 +20,7 @@ expect_ok "mkdir" "$E" mkdir "$D"
 expect_fail "mkdir existing" 1 "already exists" "$E" mkdir "$D"
 
 # A .py file, a binary file and an empty one, each with every encoding.
-head -c 20000 "$SRCDIR/src/devfs.c" > "$TMP/code.py"
+head -c 20000 "$SRCDIR/src/device/devfs.c" > "$TMP/code.py"
 head -c 7000 /dev/urandom > "$TMP/blob.bin"
 : > "$TMP/empty.txt"
 for enc in deflate base64 repr; do
@@ -99,7 +99,7 @@ check "df has numbers" grep -Eq "^ +[0-9]+ +[0-9]+ +[0-9]+" "$TMP/out"
 # Disconnect in the middle of a put: the old file stays whole.
 printf 'OLD = 1\n' > "$TMP/main.py"
 expect_ok "put old main.py" "$E" put "$TMP/main.py" :/tmp/main.py
-head -c 30000 "$SRCDIR/src/rawrepl.c" > "$TMP/new.py"
+head -c 30000 "$SRCDIR/src/device/rawrepl.c" > "$TMP/new.py"
 kill -USR2 "$PEER_RELAY"
 expect_fail "put through a pulled cable" 1 "." "$E" put --timeout 3 "$TMP/new.py" :/tmp/main.py
 kill -USR1 "$PEER_RELAY"
@@ -126,7 +126,7 @@ if start_wasm noisy --baud 115200 --drop-one-in 20000; then
     "$E" put "$TMP/prev.py" :/tmp/n.py >/dev/null 2>&1
     cp "$TMP/prev.py" "$TMP/expect.py"
     for i in 1 2 3 4 5; do
-        head -c $((12000 + i * 3000)) "$SRCDIR/src/devfs.c" > "$TMP/n$i.py"
+        head -c $((12000 + i * 3000)) "$SRCDIR/src/device/devfs.c" > "$TMP/n$i.py"
         echo "# $i" >> "$TMP/n$i.py"
         if "$E" put --encoding base64 "$TMP/n$i.py" :/tmp/n.py >/dev/null 2>"$TMP/err"; then
             cp "$TMP/n$i.py" "$TMP/expect.py"; good=$((good + 1))

@@ -25,7 +25,7 @@ check "the server saw a login" test "$(ws_stat logins)" -ge 1
 expect_ok "mkdir" "$E" mkdir "$D"
 
 # A .py file, a binary file and an empty one, through the raw REPL.
-head -c 20000 "$SRCDIR/src/devfs.c" > "$TMP/code.py"
+head -c 20000 "$SRCDIR/src/device/devfs.c" > "$TMP/code.py"
 head -c 7001 /dev/urandom > "$TMP/blob.bin"
 : > "$TMP/empty.txt"
 for f in code.py blob.bin empty.txt; do
@@ -160,7 +160,7 @@ stop_peers
 if start_webrepl faults; then
     export ESP01_PORT=$WS_URL
     printf 'OLD = 1\n' > "$TMP/main.py"
-    head -c 30000 "$SRCDIR/src/rawrepl.c" > "$TMP/new.py"
+    head -c 30000 "$SRCDIR/src/device/rawrepl.c" > "$TMP/new.py"
     expect_ok "put old main.py" "$E" put "$TMP/main.py" :/tmp/main.py
     kill -USR1 "$WS_PID"
     expect_fail "put through a dropped connection" 1 "closed the connection|connection lost" \
@@ -204,7 +204,7 @@ if start_webrepl esp --rx-buffer 256; then
     check "256-byte buffer: put --webrepl-files" test "$seeded" -eq 1
     corrupt=0 read_back=0
     for i in 1 2 3; do
-        head -c $((9000 + i * 4000)) "$SRCDIR/src/devfs.c" > "$TMP/n$i.py"
+        head -c $((9000 + i * 4000)) "$SRCDIR/src/device/devfs.c" > "$TMP/n$i.py"
         "$E" put --baud 4000000 --encoding base64 "$TMP/n$i.py" :/tmp/n.py >/dev/null 2>&1 &&
             cp "$TMP/n$i.py" "$TMP/expect.py"
         if "$E" get :/tmp/n.py "$TMP/n.back" >/dev/null 2>&1; then

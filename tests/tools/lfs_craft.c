@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/fileio.h"
 #include "esp01/hash.h"
 #include "esp01/littlefs.h"

@@ -1,7 +1,7 @@
 #include "check.h"
 #include "manifest.h"
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/fat.h"
 #include "esp01/fileio.h"
 #include "esp01/hash.h"

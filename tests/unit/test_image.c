@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/hash.h"
 #include "esp01/image.h"
 

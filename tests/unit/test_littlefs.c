@@ -1,7 +1,7 @@
 #include "check.h"
 #include "manifest.h"
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/fileio.h"
 #include "esp01/fs.h"
 #include "esp01/littlefs.h"

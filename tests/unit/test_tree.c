@@ -1,6 +1,6 @@
 #include "check.h"
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/hash.h"
 #include "esp01/tree.h"
 

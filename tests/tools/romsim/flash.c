@@ -31,7 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "sim.h"
 
 static struct {

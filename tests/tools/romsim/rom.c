@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/slip.h"
 #include "sim.h"
 

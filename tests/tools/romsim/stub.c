@@ -2,7 +2,7 @@
  * Handing the line to the QEMU build of esp01's flasher stub.
  *
  * When MEM_END jumps to an upload that is byte for byte the stub libesp01
- * ships (src/stub_image.c), the real chip would now run that code.  romsim
+ * ships (src/flash/stub_image.c), the real chip would now run that code.  romsim
  * cannot run lx106 code, so it starts the QEMU build of the same source
  * (docs/stub.md, "QEMU launch contract"): a run directory with flash.bin
  * (the simulator's own flash file), jedec (the flash's id, which the fake
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "sim.h"
-#include "stub_image.h"
+#include "flash/stub_image.h"
 
 bool stub_matches_upload(char *why, size_t cap)
 {

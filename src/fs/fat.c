@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 
 #define DIRENT 32
 #define ATTR_VOLUME 0x08

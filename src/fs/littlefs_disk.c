@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "littlefs_int.h"
 
 static void say(esp01_lfs_report_fn cb, void *ctx, const char *fmt, va_list ap)

@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "rom_internal.h"
 
 #define SECTOR ESP01_ROM_SECTOR

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/stub.h"
 #include "rom_internal.h"
 

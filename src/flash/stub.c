@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/hash.h"
 #include "rom_internal.h"
 #include "stub_image.h"

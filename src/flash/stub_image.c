@@ -1,5 +1,5 @@
 /*
- * src/stub_image.c - the flasher stub esp01 uploads to the ESP8266, generated
+ * src/flash/stub_image.c - the flasher stub esp01 uploads to the ESP8266, generated
  * by `make stub-image` from stub/ (docs/stub.md).  Do not edit.
  * 8724 bytes in 1 segment; .bss 0x3FFE8100-0x3FFF8DC4 is zeroed by the stub.
  */

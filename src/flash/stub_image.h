@@ -1,4 +1,4 @@
-/* src/stub_image.h - the flasher stub that esp01 uploads (generated data in stub_image.c). */
+/* src/flash/stub_image.h - the flasher stub that esp01 uploads (generated data in stub_image.c). */
 #ifndef ESP01_STUB_IMAGE_H
 #define ESP01_STUB_IMAGE_H
 #include <stddef.h>

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "littlefs_int.h"
 
 void esp01_lfs_config_micropython(esp01_lfs_config *cfg, uint32_t block_count)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "littlefs_int.h"
 
 enum { OWN_NONE, OWN_META, OWN_DATA };

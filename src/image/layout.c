@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 
 const uint32_t esp01_chip_sizes[ESP01_CHIP_SIZE_COUNT] = {
     512u * 1024, 1u << 20, 2u << 20, 4u << 20, 8u << 20, 16u << 20,

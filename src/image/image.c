@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bytes.h"
+#include "util/bytes.h"
 #include "esp01/hash.h"
 
 /* check_fw() refuses a length word above 1 MiB; irom0 is mapped in a 1 MiB
