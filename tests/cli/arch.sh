@@ -1,0 +1,92 @@
+# The tree keeps the shape docs/architecture.md draws.  Read off the real
+# objects (nm), not off #include lines: a call is a dependency whether or not
+# a header names it.
+#   - no cycles between source files of the library;
+#   - folders depend one way, down the layers below;
+#   - no .c file over 800 lines, no function over 120 lines;
+#   - OS-specific code (#ifdef _WIN32 and friends) only in src/os/;
+#   - every folder under src/ says what it owns (README.md).
+. "$(dirname "$0")/../lib.sh"
+cd "$SRCDIR"
+
+# Layer of each folder: a file may use files of its own folder and of lower
+# layers only.  Same-layer folders are independent of each other.
+layer() {
+    case $1 in
+        util) echo 0 ;;
+        os) echo 1 ;;
+        image|fs) echo 2 ;;
+        firmware|flash|device|build) echo 3 ;;
+        probe) echo 4 ;;
+        cli) echo 5 ;;
+        *) echo unknown ;;
+    esac
+}
+# none NAME LIST: the case passes when LIST (what broke the rule) is empty.
+none() { if [ -z "$2" ]; then ok "$1"; else fail "$1" "$2"; fi; }
+folder() { local p=${1#src/}; echo "${p%%/*}"; }
+
+objs=$(cd "$BUILD_DIR" && find src -name '*.o' | sort)
+if [ -z "$objs" ]; then
+    fail "objects to read" "no objects under $BUILD_DIR/src"; finish
+fi
+# "D file symbol" for what a file defines, "U file symbol" for what it uses.
+for o in $objs; do
+    f=${o%.o}.c
+    nm "$BUILD_DIR/$o" | awk -v f="$f" '$1 == "U" { print "U", f, $2; next }
+                                        $2 ~ /^[TDBRC]$/ { print "D", f, $3 }'
+done >"$TMP/syms"
+awk '$1 == "D" { def[$3] = $2; next }
+     { use[NR] = $2 " " $3 }
+     END { for (i in use) { split(use[i], a, " ");
+                            if ((a[2] in def) && def[a[2]] != a[1]) print a[1], def[a[2]] } }' \
+    "$TMP/syms" | sort -u >"$TMP/edges"
+check "dependency graph read ($(wc -l <"$TMP/edges") file edges)" test "$(wc -l <"$TMP/edges")" -gt 100
+
+# tsort names every loop it finds on stderr.
+tsort "$TMP/edges" >/dev/null 2>"$TMP/loops"
+if [ -s "$TMP/loops" ]; then
+    fail "no cycles between files" "$(grep -v 'input contains a loop' "$TMP/loops" | sed 's/^tsort: //' | tr '\n' ' ')"
+else ok "no cycles between files"; fi
+
+bad=
+while read -r from to; do
+    ff=$(folder "$from"); ft=$(folder "$to")
+    [ "$ff" = "$ft" ] && continue
+    lf=$(layer "$ff"); lt=$(layer "$ft")
+    if [ "$lf" = unknown ] || [ "$lt" = unknown ] || [ "$lf" -le "$lt" ]; then
+        bad="$bad $from->$to"
+    fi
+done <"$TMP/edges"
+none "folders depend one way (cli > probe > build,flash,device,firmware > image,fs > os > util)" "$bad"
+
+# Lines per .c file.  src/flash/stub_image.c is generated data.
+big=
+for f in $(find src stub tests/tools bench fuzz -name '*.c' ! -name stub_image.c | sort); do
+    n=$(wc -l <"$f"); [ "$n" -gt 800 ] && big="$big $f($n)"
+done
+none "no .c file over 800 lines" "$big"
+
+# A function body runs from a '{' in column 0 to the next '}' in column 0
+# (the project's style, which the header comments follow too).
+long=$(awk 'FNR == 1 { start = 0 }
+            /^\{/ { start = FNR; next }
+            /^\}/ && start { if (FNR - start + 1 > 120) printf " %s:%d(%d)", FILENAME, start, FNR - start + 1; start = 0 }' \
+       $(find src stub tests/tools bench fuzz -name '*.c' ! -name stub_image.c | sort))
+none "no function over 120 lines" "$long"
+
+osdef=$(grep -rlE '^#\s*if(def|ndef)?\s*.*\b(_WIN32|__APPLE__|__linux__|_MSC_VER|__MINGW)' src include | grep -v '^src/os/' | tr '\n' ' ')
+none "OS conditionals only in src/os/" "$osdef"
+
+nodoc=
+for d in src/*/; do [ -f "$d/README.md" ] || nodoc="$nodoc $d"; done
+none "every src/ folder has a README.md" "$nodoc"
+
+# The checks above must be able to fail: a planted cycle and a planted long
+# function are caught.
+printf 'src/a/x.c src/a/y.c\nsrc/a/y.c src/a/x.c\n' | tsort >/dev/null 2>&1
+check "a planted cycle is caught" test $? -ne 0
+{ echo 'int f(void)'; echo '{'; for _ in $(seq 125); do echo '    ;'; done; echo '}'; } >"$TMP/long.c"
+n=$(awk '/^\{/ { s = FNR } /^\}/ && s { print FNR - s + 1 }' "$TMP/long.c")
+check "a planted 127-line function is measured ($n)" test "$n" -eq 127
+finish
