@@ -56,9 +56,12 @@ if (!opt.mp || !opt.portFile || opt.password === null)
 
 const stats = { connections: 0, rejected: 0, logins: 0, denied: 0, dropped_rx: 0,
                 wa_put: 0, wa_get: 0, resets: 0 };
+// Written to a temporary name and renamed: a test reading the file while it
+// is rewritten must see the old counts or the new, never an empty file.
 function writeStats() {
     if (!opt.stats) return;
-    writeFileSync(opt.stats, Object.entries(stats).map(([k, v]) => `${k}=${v}`).join(" ") + "\n");
+    writeFileSync(opt.stats + ".tmp", Object.entries(stats).map(([k, v]) => `${k}=${v}`).join(" ") + "\n");
+    renameSync(opt.stats + ".tmp", opt.stats);
 }
 function quit() { writeStats(); process.exit(0); }
 setTimeout(quit, opt.lifetime * 1000);
