@@ -16,20 +16,29 @@ for b in "$@"; do
     [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
     total_p=$((total_p + p)); total_f=$((total_f + ${f:-0})); total_s=$((total_s + ${s:-0}))
 done
-echo "== fuzz harnesses over their corpora"
-for fz in build/fuzz/fuzz_*; do
-    [ -x "$fz" ] || continue
+echo "== fuzz harnesses over their corpora (libFuzzer)"
+# Each harness replays its corpus, then a short bounded run so new paths get
+# a look; one harness per core at a time.
+fuzz_one() {
+    local fz=$1 n scratch r
     n=$(basename "$fz")
     if [ ! -d "fuzz/corpus/$n" ]; then
-        echo "FAIL - $n: no corpus in fuzz/corpus/$n"; total_f=$((total_f + 1)); continue
+        echo "FAIL - $n: no corpus in fuzz/corpus/$n"; return
     fi
-    # Replay the corpus, then a short bounded run so new paths get a look.
     if "$fz" -runs=0 "fuzz/corpus/$n" >/dev/null 2>&1 &&
        { scratch=$(mktemp -d); "$fz" -runs=20000 -max_len=65536 "$scratch" "fuzz/corpus/$n" >"/tmp/$n.log" 2>&1; r=$?; rm -rf "$scratch"; [ $r -eq 0 ]; }; then
-        echo "ok - $n"; total_p=$((total_p + 1))
+        echo "ok - $n"
     else
-        echo "FAIL - $n (see /tmp/$n.log)"; tail -20 "/tmp/$n.log"; total_f=$((total_f + 1))
+        echo "FAIL - $n (see /tmp/$n.log)"; tail -20 "/tmp/$n.log"
     fi
-done
+}
+export -f fuzz_one
+fuzzout=$(ls build/fuzz/fuzz_* 2>/dev/null | while read -r f; do [ -x "$f" ] && echo "$f"; done |
+          xargs -r -P "$(nproc 2>/dev/null || echo 1)" -I{} bash -c 'fuzz_one "$1"' _ {})
+echo "$fuzzout"
+nf=$(echo "$fuzzout" | grep -c '^ok - ')
+ff=$(echo "$fuzzout" | grep -c '^FAIL - ')
+[ "$nf" -gt 0 ] || { echo "FAIL - no fuzz harness was built (make fuzz-build)"; ff=$((ff + 1)); }
+total_p=$((total_p + nf)); total_f=$((total_f + ff))
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]
