@@ -3,6 +3,8 @@
 #   make               library, tool and test programs (build/)
 #   make test          run every test against build/
 #   make check         `make test` twice: plain build and ASan+UBSan build
+#   make test-quick    the edit loop's tier: unit tests, fuzz corpora, and the
+#                      CLI tests that need no simulated line (under 2 min)
 #   make fuzz          libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make bench         benchmarks; results go to bench/RESULTS.md by hand
 #   make install       PREFIX=/usr/local (tool, library, headers, device
@@ -65,6 +67,9 @@ ROMSIM_SRC = $(sort $(wildcard tests/tools/romsim/*.c))
 ROMSIM_OBJ = $(ROMSIM_SRC:tests/tools/romsim/%.c=$(BUILD)/tests/romsim/%.o)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS  = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+# The same harnesses built with $(CC) and a plain main (fuzz/replay.c) that
+# replays their corpora: the test suite runs them without clang.
+REPLAYS  = $(FUZZ_SRC:fuzz/%.c=$(BUILD)/tests/fuzz/%)
 
 # The flasher stub's protocol core (stub/) also builds for the host, on a
 # fake chip (stub/host/), for its unit test and fuzz harnesses.
@@ -74,8 +79,8 @@ STUB_HOST_SRC = $(STUB_CORE_SRC) stub/host/fake.c stub/qemu/rom_md5.c
 STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
 STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
 
-.PHONY: all test check fuzz fuzz-build bench install clean stub-image
-all: $(LIB) $(ESP01) $(MAN) $(TESTS) $(TOOLS)
+.PHONY: all test test-quick check fuzz fuzz-build bench install clean stub-image
+all: $(LIB) $(ESP01) $(MAN) $(TESTS) $(TOOLS) $(REPLAYS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -113,6 +118,15 @@ $(BUILD)/tests/test_stub: $(BUILD)/tests/unit/test_stub.o $(STUB_HOST_OBJ) $(LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STUB_HOST_OBJ) $(LIB) $(LDLIBS)
 
+$(BUILD)/tests/fuzz/replay.o: fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/tests/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STUB_HOST_CFLAGS) -c $< -o $@
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(STUB_HOST_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(STUB_HOST_OBJ) $(LIB) $(LDLIBS)
+
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -123,6 +137,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 
 test: all
 	BUILD=$(BUILD) SHARED=$(SHARED) tests/run.sh
+
+# No script here waits on a simulated serial line or a MicroPython peer.
+QUICK_CLI = tests/cli/arch.sh tests/cli/fuzz_replay.sh tests/cli/build.sh \
+            tests/cli/info.sh tests/cli/fs.sh tests/cli/fat.sh tests/cli/fs_fat.sh \
+            tests/cli/stub_image.sh
+test-quick: all
+	BUILD=$(BUILD) SHARED=$(SHARED) tests/run.sh $(notdir $(TESTS)) $(QUICK_CLI)
 
 check:
 	$(MAKE) all
