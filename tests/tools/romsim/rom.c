@@ -166,15 +166,18 @@ static uint8_t xor_sum(const uint8_t *p, size_t n)
     return s;
 }
 
-/* RAM the ROM loader and ROM code live in: an upload there crashes the
- * chip.  The loader receives into 0x3FFFA000..0x3FFFBFFF, ROM data and the
- * stack are above (esp8266-facts 5b); only IRAM 0x40100000..0x4010FFFF and
- * DRAM 0x3FFE8000..0x3FFF9FFF are free. */
+/* Where an upload may go (esp8266-facts 5b): IRAM 0x40100000..0x4010FFFF,
+ * which the ROM loader does not use, and DRAM 0x3FFE8000..0x3FFFBFFF.
+ * That DRAM includes 0x3FFFA000..0x3FFFBFFF: esptool's own stubs load their
+ * data there (esptool targets/stub_flasher/1/esp8266.json 0x3FFFACAC..,
+ * 2/esp8266.json 0x3FFFAE68.., esptool-js 0.7.0 0x3FFFAE6C..) and run on
+ * real chips.  0x3FFFC000 up holds the ROM's data and bss, and its stack
+ * (SP starts at 0x40000000) stays in use: writing there crashes the chip. */
 static bool mem_range_ok(uint32_t addr, uint32_t len)
 {
     uint64_t end = (uint64_t)addr + len;
     return (addr >= 0x40100000u && end <= 0x40110000u) ||
-           (addr >= 0x3FFE8000u && end <= 0x3FFFA000u);
+           (addr >= 0x3FFE8000u && end <= 0x3FFFC000u);
 }
 
 static void mem_store(uint32_t addr, const uint8_t *p, uint32_t len)
@@ -210,6 +213,19 @@ static void leave_loader_to_flash(void)
     logf_("left the loader: booting from flash");
     rom_boot_message(3, 6, 4);
     text_out("(firmware running)\r\n");
+}
+
+/* romsim runs no code but its own stub (through QEMU).  A chip that jumps
+ * into code it was given answers as that code decides; romsim cannot know
+ * how, so it stays silent, as code that never speaks would, and says so
+ * plainly instead of claiming the chip crashed. */
+static void foreign_code(const char *why)
+{
+    logf_("romsim: MEM_END entry 0x%08x: the uploaded code is not esp01's "
+          "stub (%s); romsim cannot run foreign code: nothing answers now",
+          S.mem_entry, why);
+    fprintf(stderr, "romsim: MEM_END entry 0x%08x: the uploaded code is not "
+            "esp01's stub; romsim cannot run foreign code\n", S.mem_entry);
 }
 
 /* FLASH_DATA and MEM_DATA share the checks up to the checksum (R5, R7). */
@@ -415,6 +431,8 @@ void rom_handle(uint8_t *f, size_t n)
             return;
         }
         mem_store(S.dl_addr, d + 16, dlen);
+        logf_("MEM_DATA seq %u: %u bytes at 0x%08x", S.dl_seq - 1, dlen,
+              S.dl_addr);
         S.dl_addr += dlen;
         S.dl_done += dlen;
         send_reply(0, 0);
@@ -437,8 +455,7 @@ void rom_handle(uint8_t *f, size_t n)
             } else if (S.stub_mode && stub_matches_upload(why, sizeof why))
                 stub_run();
             else
-                logf_("RAM code is not our stub (%s): nothing answers now",
-                      S.stub_mode ? why : "stub mode off");
+                foreign_code(S.stub_mode ? why : "stub mode off");
         }
         return;
     default:
