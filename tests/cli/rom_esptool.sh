@@ -78,6 +78,27 @@ check "romsim: no crash claimed" sh -c "! grep -qi 'crash' '$TMP/up.log'"
 check "esptool-js: its stub never answered (no OHAI)" grep -q '"stub_running":false' upload.out
 check "esptool-js: no crash reported to it" sh -c "! grep -qi 'crash' '$TMP/upload.out'"
 
+# With --stub, romsim runs an upload equal to esp01's stub under QEMU;
+# esptool-js's stub is not that, and romsim must say so the same way.
+STUB_ELF=$BUILD_DIR/stub/stub-qemu.elf
+if command -v qemu-system-xtensa >/dev/null && [ -f "$STUB_ELF" ]; then
+    head -c 1048576 /dev/zero > sq.flash
+    "$TOOLS/romsim" --link "$TMP/sq.tty" --flash "$TMP/sq.flash" --log "$TMP/sq.log" \
+        --stub --stub-elf "$STUB_ELF" >/dev/null 2>sq.err &
+    pid=$!
+    for _ in $(seq 100); do [ -e sq.tty ] && break; sleep 0.05; done
+    (cd "$PEERS" && timeout 120 node esptool_upload.mjs "$TMP/sq.tty") >sq.out 2>&1
+    kill "$pid"; wait "$pid" 2>/dev/null
+    check "romsim --stub: esptool-js's upload taken whole" test "$(grep -c 'MEM_DATA seq' sq.log)" -eq 3
+    check "romsim --stub: its stub is foreign, and why" \
+        grep -q "MEM_END entry 0x4010c504: the uploaded code is not esp01's stub (entry 0x4010c504, the stub's is 0x[0-9a-f]*); romsim cannot run foreign code" sq.log
+    check "romsim --stub: QEMU never given the line" sh -c "! grep -q 'stub: running under QEMU' '$TMP/sq.log'"
+    check "esptool-js --stub: no OHAI, no crash" \
+        sh -c "grep -q '\"stub_running\":false' '$TMP/sq.out' && ! grep -qi crash '$TMP/sq.out' '$TMP/sq.log'"
+else
+    skip "esptool-js's stub against romsim --stub" "no qemu-system-xtensa or $STUB_ELF"
+fi
+
 # A MEM_DATA into ROM data (0x3FFFC000 up) still crashes the chip.
 head -c 1048576 /dev/zero > rd.flash
 "$TOOLS/romsim" --link "$TMP/rd.tty" --flash "$TMP/rd.flash" --log "$TMP/rd.log" >/dev/null 2>&1 &
