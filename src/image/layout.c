@@ -66,7 +66,10 @@ struct layout_row {
  * - 1M (v1.13+): ld esp8266_1m.ld / esp8266_1MiB.ld len 572K -> 0x98000;
  *   inisetup.py formats VfsLfs2.
  * - 2M+ (v1.13+): ld esp8266_2m.ld / esp8266_2MiB.ld len 1M - 36K ->
- *   0x100000; VfsLfs2 formatted, VfsFat built in.
+ *   0x100000; VfsLfs2 formatted, VfsFat built in.  Its code fits a 1 MiB
+ *   chip and boots to the REPL there, but flashbdev.py's formula puts the
+ *   filesystem at 0x100000, the chip's end: no filesystem (esp8266-facts
+ *   3), the trap many ESP-01 owners fell into.
  * - 2M ROMFS (v1.25.0+): ld esp8266_2MiB_ROMFS.ld len 1M - 36K - 320K ->
  *   0xB0000, FLASH_ROMFS 320K at 0xB0000; flash_user_start 0x100000.
  * Checked up to master 1c3c201 (v1.29.0-preview, 2026-08-19).
@@ -82,7 +85,7 @@ static const struct layout_row rows[] = {
      RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "1M", "v1.13 to v1.29.0-preview",
      "boards/esp8266_1m.ld, esp8266_1MiB.ld (irom0 572K), modules/flashbdev.py"},
     {ESP01_VARIANT_GENERIC, REL(1, 13, 0), REL(1, 29, 0) - 1, 0x100000, 0,
-     2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "2M+", "v1.13 to v1.29.0-preview",
+     1u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "2M+", "v1.13 to v1.29.0-preview",
      "boards/esp8266_2m.ld, esp8266_2MiB.ld (irom0 1M-36K), modules/flashbdev.py"},
     {ESP01_VARIANT_2M_ROMFS, REL(1, 25, 0), REL(1, 29, 0) - 1, 0xB0000, 0x50000,
      2u << 20, RESERVE_BELOW_256, ESP01_FS_LITTLEFS, "2M-ROMFS", "v1.25.0 to v1.29.0-preview",
@@ -166,6 +169,14 @@ static void compute(const struct layout_row *row, uint32_t firmware_end,
         start_sec++;
     }
     uint32_t end_sec = l->sdk_start / ESP01_SECTOR;
+    if (start_sec * ESP01_SECTOR >= chip_size) {
+        snprintf(l->why_not, sizeof l->why_not,
+                 "boots to the REPL, but MicroPython's layout puts the %s build's "
+                 "filesystem at 0x%X, past the end of a %s chip: nothing saved "
+                 "survives a reset",
+                 row->build, (unsigned)(start_sec * ESP01_SECTOR), have);
+        return;
+    }
     if (end_sec <= start_sec) {
         snprintf(l->why_not, sizeof l->why_not,
                  "no room for a filesystem between 0x%X and the SDK area",

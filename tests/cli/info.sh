@@ -70,7 +70,17 @@ check "json: no layout error" test "$(json "$TMP/fw.json" j.layout_error)" = "nu
 "$MKFW" --variant 2M --version v1.22.1 "$TMP/g.bin"
 "$ESP01" info --json "$TMP/g.bin" >"$TMP/g.json"
 check "2M+: FS at 0x100000, 251 blocks on 2M" test "$(json "$TMP/g.json" '[j.variant, j.flash_map[2].fs_start, j.flash_map[2].fs_blocks, j.flash_map[2].reserved_sector].join()')" = "2M+,1048576,251,"
-check "2M+: cannot run on 1M" test "$(json "$TMP/g.json" 'j.flash_map[1].runs')" = false
+# On a 1 MiB chip (an ESP-01) the 2M+ build boots, but its filesystem would
+# start at 0x100000, the chip's end: nothing saved survives (facts 3).
+check "2M+: boots on 1M, without a filesystem" \
+    test "$(json "$TMP/g.json" '[j.flash_map[1].runs, j.flash_map[1].has_fs, j.flash_map[1].fs_start, j.flash_map[1].firmware_end > 0].join()')" = "true,false,,true"
+check "2M+ on 1M: json says why" \
+    test "$(json "$TMP/g.json" '/^boots to the REPL, but .*filesystem at 0x100000, past the end of a 1 MiB chip: nothing saved survives a reset$/.test(j.flash_map[1].why_not)')" = true
+check "2M+: cannot run on 512K" test "$(json "$TMP/g.json" 'j.flash_map[0].runs')" = false
+"$ESP01" info "$TMP/g.bin" >"$TMP/g.txt"
+check "2M+ on 1M: text row says it boots and keeps nothing" \
+    grep -Eq '^  1M +0x0-0x[0-9A-F]+ +- +no filesystem: boots to the REPL, but .* at 0x100000, past the end of a 1 MiB chip: nothing saved survives a reset; sdk area 0x0FB000$' "$TMP/g.txt"
+check "2M+ on 1M: not called unable to run" sh -c "! grep -q '^  1M  *cannot run' '$TMP/g.txt'"
 check "2M+: lfs2 and fat" test "$(json "$TMP/g.json" 'j.filesystems.join()')" = "littlefs2,fat"
 
 "$MKFW" --variant 2M --version v1.9.4 --date 2018-05-11 "$TMP/old.bin"

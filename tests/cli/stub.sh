@@ -32,6 +32,22 @@ check "flash: summary says MD5 verified" grep -q 'MD5 verified' out
 check "flash: --after no-reset put the stub back at 115200" \
     grep -q 'the chip.s UART now runs at 115299 baud' w1.log
 
+# Paths relative to where romsim starts: QEMU runs in a directory of its
+# own, so romsim must resolve --stub-elf (and --flash) before that.
+rel_elf=$(realpath --relative-to="$TMP" "$STUB_ELF")
+check "flash: the stub's path given relative ($rel_elf)" test "${rel_elf#/}" = "$rel_elf"
+rm -f rel.tty
+"$SIM" --link "$TMP/rel.tty" --flash rel.flash --log rel.log --stub --stub-elf "$rel_elf" \
+    --throttle >/dev/null &
+SIM_PID=$!
+for _ in $(seq 100); do [ -e rel.tty ] && break; sleep 0.05; done
+expect_ok "flash: through a stub named by a relative --stub-elf" \
+    "$ESP01" flash fw.bin --port rel.tty --after no-reset
+stop_sim
+check "flash: relative --stub-elf: the stub ran under QEMU" grep -q 'stub: running under QEMU' rel.log
+check "flash: relative --stub-elf: the firmware is in flash" \
+    same_range fw.bin 4 rel.flash 4 $(( $(stat -c %s fw.bin) - 4 ))
+
 # A project: built for the connected chip, then only what changed.
 fill p.flash 1048576 377
 start_stub_sim p

@@ -236,287 +236,393 @@ static void log_ctz(mlog *l, uint32_t id, uint32_t head, uint32_t size)
 }
 
 /*
- * Build image `kind` into img (NB blocks).  Each is what littlefs itself
- * leaves on a long-lived device at one moment; the comment says which
- * moment and what a mount shows.  Returns -1 for an unknown kind.
+ * The images: each is what littlefs itself leaves on a long-lived device
+ * at one moment; the comment says which moment and what a mount shows.
+ * Each builds into an image of NB blocks already erased (0xFF).
  */
-static int craft(const char *kind, uint8_t *image)
+
+/* rmdir of the last directory on the thread: its entry deleted
+   (orphan count +1), then lfs_dir_drop gives root the removed
+   pair's tail, {-1, -1}, and takes the count back.  Shows a.txt. */
+static void craft_nulltail(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "kept\n");
+    log_dir(&l, 2, "gone", 2, 3);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x4ff, 2, 0, NULL);
+    log_gstate(&l, 0x80000001u, 0, 0);
+    log_commit(&l, true, 0x500);
+    log_pair(&l, 0x600, 0x3ff, 0xffffffffu, 0xffffffffu);
+    log_gstate(&l, 0x00000000u, 0, 0); /* back to zero: XOR of both */
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 1);
+    log_file(&l, 0, "stale.txt", "left in the dropped pair\n");
+    log_commit(&l, true, 0x500);
+}
+
+/* lfs_dir_splittingcompact expanded the superblock: {0, 1} keeps
+   the superblock and a hard tail to {2, 3}, which holds a copy of
+   the superblock and the root's entries (mount's root).  Shows
+   main.py and lib/x.py. */
+static void craft_expanded(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 102);
+    log_super(&l, 0x00020001);
+    log_pair(&l, 0x601, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 3, 1);
+    log_super(&l, 0x00020001);
+    log_dir(&l, 1, "lib", 4, 5);
+    log_file(&l, 2, "main.py", "print('expanded')\n");
+    log_pair(&l, 0x600, 0x3ff, 4, 5);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 5, 1);
+    log_file(&l, 0, "x.py", "x = 1\n");
+    log_commit(&l, true, 0x500);
+}
+
+/* mkdir cut by a power cut: the new pair {2, 3} is on the thread
+   but its parent entry was never committed; the global state
+   counts one orphan.  Shows only keep.txt. */
+static void craft_orphan(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "keep.txt", "k\n");
+    log_commit(&l, true, 0x500);
+    log_gstate(&l, 0x80000001u, 0, 0);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 1);
+    log_commit(&l, true, 0x500);
+}
+
+/* Relocation cut short: directory d's pair {2, 3} was relocated
+   to {2, 4} (block 3 worn out); its entry names {2, 4} but the
+   thread still has {2, 3}; the global state counts an orphan.
+   Shows d/new.txt (block 4, the newest), not d/old.txt. */
+static void craft_halforphan(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_dir(&l, 1, "d", 2, 3);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_pair(&l, 0x200, 1, 2, 4);
+    log_gstate(&l, 0x80000001u, 0, 0);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 5);
+    log_file(&l, 0, "old.txt", "old\n");
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 3, 4);
+    log_file(&l, 0, "older.txt", "older\n");
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 4, 6);
+    log_file(&l, 0, "new.txt", "new\n");
+    log_commit(&l, true, 0x500);
+}
+
+/* A power cut during the third commit of the root: "torn" got as
+   far as a CRC tag with the wrong CRC, "tornfcrc" stopped before
+   any CRC tag (only the last valid commit's FCRC shows it).  Both
+   show a.txt = "v2". */
+static void craft_torn(uint8_t *image, const char *kind)
 {
     mlog l;
-    memset(image, 0xff, (size_t)NB * BS);
-    if (strcmp(kind, "nulltail") == 0) {
-        /* rmdir of the last directory on the thread: its entry deleted
-           (orphan count +1), then lfs_dir_drop gives root the removed
-           pair's tail, {-1, -1}, and takes the count back.  Shows a.txt. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "kept\n");
-        log_dir(&l, 2, "gone", 2, 3);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x4ff, 2, 0, NULL);
-        log_gstate(&l, 0x80000001u, 0, 0);
-        log_commit(&l, true, 0x500);
-        log_pair(&l, 0x600, 0x3ff, 0xffffffffu, 0xffffffffu);
-        log_gstate(&l, 0x00000000u, 0, 0); /* back to zero: XOR of both */
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 1);
-        log_file(&l, 0, "stale.txt", "left in the dropped pair\n");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "expanded") == 0) {
-        /* lfs_dir_splittingcompact expanded the superblock: {0, 1} keeps
-           the superblock and a hard tail to {2, 3}, which holds a copy of
-           the superblock and the root's entries (mount's root).  Shows
-           main.py and lib/x.py. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 102);
-        log_super(&l, 0x00020001);
-        log_pair(&l, 0x601, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 3, 1);
-        log_super(&l, 0x00020001);
-        log_dir(&l, 1, "lib", 4, 5);
-        log_file(&l, 2, "main.py", "print('expanded')\n");
-        log_pair(&l, 0x600, 0x3ff, 4, 5);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 5, 1);
-        log_file(&l, 0, "x.py", "x = 1\n");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "orphan") == 0) {
-        /* mkdir cut by a power cut: the new pair {2, 3} is on the thread
-           but its parent entry was never committed; the global state
-           counts one orphan.  Shows only keep.txt. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "keep.txt", "k\n");
-        log_commit(&l, true, 0x500);
-        log_gstate(&l, 0x80000001u, 0, 0);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 1);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "halforphan") == 0) {
-        /* Relocation cut short: directory d's pair {2, 3} was relocated
-           to {2, 4} (block 3 worn out); its entry names {2, 4} but the
-           thread still has {2, 3}; the global state counts an orphan.
-           Shows d/new.txt (block 4, the newest), not d/old.txt. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_dir(&l, 1, "d", 2, 3);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_pair(&l, 0x200, 1, 2, 4);
-        log_gstate(&l, 0x80000001u, 0, 0);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 5);
-        log_file(&l, 0, "old.txt", "old\n");
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 3, 4);
-        log_file(&l, 0, "older.txt", "older\n");
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 4, 6);
-        log_file(&l, 0, "new.txt", "new\n");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "torn") == 0 || strcmp(kind, "tornfcrc") == 0) {
-        /* A power cut during the third commit of the root: "torn" got as
-           far as a CRC tag with the wrong CRC, "tornfcrc" stopped before
-           any CRC tag (only the last valid commit's FCRC shows it).  Both
-           show a.txt = "v2". */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "v1");
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x201, 1, 2, "v2");
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x201, 1, 2, "v3");
-        log_file(&l, 2, "b.txt", "never\n");
-        if (kind[4] == '\0') {
-            uint32_t at = l.off;
-            log_commit(&l, true, 0x500);
-            l.b[at + 12 + 4] ^= 0x40; /* the CRC, after the FCRC tag */
-        }
-    } else if (strcmp(kind, "fellback") == 0) {
-        /* A compaction cut short: block 1 has the newer revision but the
-           power went before its commit was whole.  lfs_dir_fetch uses
-           block 0.  Shows old.txt. */
-        mlog l0;
-        log_begin(&l0, image, 0, 7);
-        log_super(&l0, 0x00020001);
-        log_file(&l0, 1, "old.txt", "from block 0\n");
-        log_commit(&l0, true, 0x500);
-        log_begin(&l, image, 1, 8);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "new.txt", "half written\n");
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "v1");
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x201, 1, 2, "v2");
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x201, 1, 2, "v3");
+    log_file(&l, 2, "b.txt", "never\n");
+    if (kind[4] == '\0') {
         uint32_t at = l.off;
         log_commit(&l, true, 0x500);
-        l.b[at + 12 + 4] ^= 0x01; /* the CRC, after the FCRC tag */
-    } else if (strcmp(kind, "damaged") == 0) {
-        /* Not a power cut: the middle commit of three fails its CRC, so
-           littlefs stops there and loses the third.  Shows a.txt = "v1";
-           check reports the damage. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "v1");
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x201, 1, 2, "v2");
-        uint32_t at = l.off;
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x201, 1, 2, "v3");
-        log_commit(&l, true, 0x500);
-        l.b[at - 1] ^= 0x01; /* the "2" of "v2" */
-    } else if (strcmp(kind, "validbit") == 0) {
-        /* A commit closed with CRC type 0x501 (lfs_dir_commitcrc does so
-           when the next word is not erased): the next commit's tags carry
-           the valid bit inverted.  Also a revision count that wrapped
-           ({2, 3}: block 3 rev 1 is newer than block 2 rev 0xfffffffe).
-           Shows a.txt = "v2", sub/new.txt. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "v1");
-        log_dir(&l, 2, "sub", 2, 3);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x501);
-        log_tag(&l, 0x201, 1, 2, "v2");
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 0xfffffffeu);
-        log_file(&l, 0, "old.txt", "old\n");
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 3, 1);
-        log_file(&l, 0, "new.txt", "new\n");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "v20") == 0) {
-        /* On-disk version 2.0 (no FCRC tags), later upgraded in place:
-           a newer commit rewrites the superblock's struct as 2.1.  Shows
-           f.txt. */
-        format_block0(image, 0x00020000);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020000);
-        log_file(&l, 1, "f.txt", "2.0\n");
-        log_commit(&l, false, 0x500);
-        uint8_t s[24];
-        memcpy(s, l.b + 4 + 4 + 8 + 4, 24);
-        esp01_put_le32(s, 0x00020001);
-        log_tag(&l, 0x201, 0, 24, s);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "entries") == 0) {
-        /* Entry histories: a rename in place (CREATE + DELETE in one
-           commit), an inline file that grew into a CTZ list, a CTZ file
-           cut back to inline, an empty file whose CTZ struct has size 0
-           and a null head, mtime set then removed (lfs_removeattr writes
-           length 0x3ff), user attributes other than mtime.  Shows
-           grown.txt (5000 bytes), renamed.txt (with mtime), small.txt,
-           zero.bin (0 bytes, no mtime). */
-        uint8_t mt[8];
-        esp01_put_le64(mt, 1700000000000000000ull);
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "grown.txt", "tiny");
-        log_file(&l, 2, "old-name.txt", "moving\n");
-        log_file(&l, 3, "small.txt", "");
-        log_commit(&l, true, 0x500);
-        log_ctz(&l, 1, put_ctz(image, 2, 5000), 5000);
-        log_tag(&l, 0x301, 2, 8, mt);
-        log_tag(&l, 0x300, 2, 3, "abc");
-        log_tag(&l, 0x3ff, 2, 1, "z");
-        log_commit(&l, true, 0x500);
-        /* old-name.txt -> renamed.txt, as lfs_rename in one pair */
-        log_tag(&l, 0x401, 3, 0, NULL);
-        log_tag(&l, 0x001, 3, 11, "renamed.txt");
-        log_tag(&l, 0x201, 3, 7, "moving\n");
-        log_tag(&l, 0x301, 3, 8, mt);
-        log_tag(&l, 0x300, 3, 3, "abc");
-        log_tag(&l, 0x4ff, 2, 0, NULL);
-        log_commit(&l, true, 0x500);
-        /* ids: 1 grown.txt, 2 renamed.txt, 3 small.txt */
-        log_ctz(&l, 3, put_ctz(image, 4, 300), 300);
-        log_commit(&l, true, 0x500);
-        log_tag(&l, 0x201, 3, 6, "small\n");
-        log_file(&l, 4, "zero.bin", "");
-        log_tag(&l, 0x301, 4, 8, mt);
-        log_commit(&l, true, 0x500);
-        log_ctz(&l, 4, 0xffffffffu, 0);
-        log_tag(&l, 0x301, 4, 0x3ff, NULL);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "movemid") == 0) {
-        /* A rename from the root into sub/ cut after the destination's
-           commit, of an entry that is not the root's last: the global
-           state marks root id 1 moved.  littlefs 2.9.1 and later also
-           hide id 2 ("c.txt") from lfs_dir_read until the next write
-           finishes the move; we list it, as littlefs does then.  Shows
-           c.txt, sub/a.txt. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "moving\n");
-        log_file(&l, 2, "c.txt", "after\n");
-        log_dir(&l, 3, "sub", 2, 3);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 1);
-        log_file(&l, 0, "a.txt", "moving\n");
-        log_gstate(&l, 0x4ffu << 20 | 1u << 10, 1, 0);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "nullhard") == 0) {
-        /* Refused: a hard tail (the directory goes on) to the null pair. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "a\n");
-        log_pair(&l, 0x601, 0x3ff, 0xffffffffu, 0xffffffffu);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "oddtag") == 0) {
-        /* Read, but reported: a tag of type 0x100, which no littlefs 2.x
-           writes to disk. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "a.txt", "a\n");
-        log_tag(&l, 0x100, 1, 4, "from");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "oddtype") == 0) {
-        /* Refused: an entry whose name tag says type 0x003. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_tag(&l, 0x401, 1, 0, NULL);
-        log_tag(&l, 0x003, 1, 4, "link");
-        log_tag(&l, 0x201, 1, 2, "/x");
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "orphanleak") == 0) {
-        /* Read, but reported: the orphan of "orphan" with a global state
-           that does not count it, so littlefs would never drop it. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "keep.txt", "k\n");
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 1);
-        log_commit(&l, true, 0x500);
-    } else if (strcmp(kind, "superstray") == 0) {
-        /* Refused: a superblock entry in a subdirectory's pair, which
-           lfs_mount would take for the root. */
-        format_block0(image, 0x00020001);
-        log_begin(&l, image, 1, 2);
-        log_super(&l, 0x00020001);
-        log_dir(&l, 1, "d", 2, 3);
-        log_pair(&l, 0x600, 0x3ff, 2, 3);
-        log_commit(&l, true, 0x500);
-        log_begin(&l, image, 2, 1);
-        log_super(&l, 0x00020001);
-        log_file(&l, 1, "x", "x");
-        log_commit(&l, true, 0x500);
-    } else {
-        return -1;
+        l.b[at + 12 + 4] ^= 0x40; /* the CRC, after the FCRC tag */
     }
-    return 0;
+}
+
+/* A compaction cut short: block 1 has the newer revision but the
+   power went before its commit was whole.  lfs_dir_fetch uses
+   block 0.  Shows old.txt. */
+static void craft_fellback(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    mlog l0;
+    log_begin(&l0, image, 0, 7);
+    log_super(&l0, 0x00020001);
+    log_file(&l0, 1, "old.txt", "from block 0\n");
+    log_commit(&l0, true, 0x500);
+    log_begin(&l, image, 1, 8);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "new.txt", "half written\n");
+    uint32_t at = l.off;
+    log_commit(&l, true, 0x500);
+    l.b[at + 12 + 4] ^= 0x01; /* the CRC, after the FCRC tag */
+}
+
+/* Not a power cut: the middle commit of three fails its CRC, so
+   littlefs stops there and loses the third.  Shows a.txt = "v1";
+   check reports the damage. */
+static void craft_damaged(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "v1");
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x201, 1, 2, "v2");
+    uint32_t at = l.off;
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x201, 1, 2, "v3");
+    log_commit(&l, true, 0x500);
+    l.b[at - 1] ^= 0x01; /* the "2" of "v2" */
+}
+
+/* A commit closed with CRC type 0x501 (lfs_dir_commitcrc does so
+   when the next word is not erased): the next commit's tags carry
+   the valid bit inverted.  Also a revision count that wrapped
+   ({2, 3}: block 3 rev 1 is newer than block 2 rev 0xfffffffe).
+   Shows a.txt = "v2", sub/new.txt. */
+static void craft_validbit(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "v1");
+    log_dir(&l, 2, "sub", 2, 3);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x501);
+    log_tag(&l, 0x201, 1, 2, "v2");
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 0xfffffffeu);
+    log_file(&l, 0, "old.txt", "old\n");
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 3, 1);
+    log_file(&l, 0, "new.txt", "new\n");
+    log_commit(&l, true, 0x500);
+}
+
+/* On-disk version 2.0 (no FCRC tags), later upgraded in place:
+   a newer commit rewrites the superblock's struct as 2.1.  Shows
+   f.txt. */
+static void craft_v20(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020000);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020000);
+    log_file(&l, 1, "f.txt", "2.0\n");
+    log_commit(&l, false, 0x500);
+    uint8_t s[24];
+    memcpy(s, l.b + 4 + 4 + 8 + 4, 24);
+    esp01_put_le32(s, 0x00020001);
+    log_tag(&l, 0x201, 0, 24, s);
+    log_commit(&l, true, 0x500);
+}
+
+/* Entry histories: a rename in place (CREATE + DELETE in one
+   commit), an inline file that grew into a CTZ list, a CTZ file
+   cut back to inline, an empty file whose CTZ struct has size 0
+   and a null head, mtime set then removed (lfs_removeattr writes
+   length 0x3ff), user attributes other than mtime.  Shows
+   grown.txt (5000 bytes), renamed.txt (with mtime), small.txt,
+   zero.bin (0 bytes, no mtime). */
+static void craft_entries(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    uint8_t mt[8];
+    esp01_put_le64(mt, 1700000000000000000ull);
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "grown.txt", "tiny");
+    log_file(&l, 2, "old-name.txt", "moving\n");
+    log_file(&l, 3, "small.txt", "");
+    log_commit(&l, true, 0x500);
+    log_ctz(&l, 1, put_ctz(image, 2, 5000), 5000);
+    log_tag(&l, 0x301, 2, 8, mt);
+    log_tag(&l, 0x300, 2, 3, "abc");
+    log_tag(&l, 0x3ff, 2, 1, "z");
+    log_commit(&l, true, 0x500);
+    /* old-name.txt -> renamed.txt, as lfs_rename in one pair */
+    log_tag(&l, 0x401, 3, 0, NULL);
+    log_tag(&l, 0x001, 3, 11, "renamed.txt");
+    log_tag(&l, 0x201, 3, 7, "moving\n");
+    log_tag(&l, 0x301, 3, 8, mt);
+    log_tag(&l, 0x300, 3, 3, "abc");
+    log_tag(&l, 0x4ff, 2, 0, NULL);
+    log_commit(&l, true, 0x500);
+    /* ids: 1 grown.txt, 2 renamed.txt, 3 small.txt */
+    log_ctz(&l, 3, put_ctz(image, 4, 300), 300);
+    log_commit(&l, true, 0x500);
+    log_tag(&l, 0x201, 3, 6, "small\n");
+    log_file(&l, 4, "zero.bin", "");
+    log_tag(&l, 0x301, 4, 8, mt);
+    log_commit(&l, true, 0x500);
+    log_ctz(&l, 4, 0xffffffffu, 0);
+    log_tag(&l, 0x301, 4, 0x3ff, NULL);
+    log_commit(&l, true, 0x500);
+}
+
+/* A rename from the root into sub/ cut after the destination's
+   commit, of an entry that is not the root's last: the global
+   state marks root id 1 moved.  littlefs 2.9.1 and later also
+   hide id 2 ("c.txt") from lfs_dir_read until the next write
+   finishes the move; we list it, as littlefs does then.  Shows
+   c.txt, sub/a.txt. */
+static void craft_movemid(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "moving\n");
+    log_file(&l, 2, "c.txt", "after\n");
+    log_dir(&l, 3, "sub", 2, 3);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 1);
+    log_file(&l, 0, "a.txt", "moving\n");
+    log_gstate(&l, 0x4ffu << 20 | 1u << 10, 1, 0);
+    log_commit(&l, true, 0x500);
+}
+
+/* Refused: a hard tail (the directory goes on) to the null pair. */
+static void craft_nullhard(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "a\n");
+    log_pair(&l, 0x601, 0x3ff, 0xffffffffu, 0xffffffffu);
+    log_commit(&l, true, 0x500);
+}
+
+/* Read, but reported: a tag of type 0x100, which no littlefs 2.x
+   writes to disk. */
+static void craft_oddtag(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "a.txt", "a\n");
+    log_tag(&l, 0x100, 1, 4, "from");
+    log_commit(&l, true, 0x500);
+}
+
+/* Refused: an entry whose name tag says type 0x003. */
+static void craft_oddtype(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_tag(&l, 0x401, 1, 0, NULL);
+    log_tag(&l, 0x003, 1, 4, "link");
+    log_tag(&l, 0x201, 1, 2, "/x");
+    log_commit(&l, true, 0x500);
+}
+
+/* Read, but reported: the orphan of "orphan" with a global state
+   that does not count it, so littlefs would never drop it. */
+static void craft_orphanleak(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "keep.txt", "k\n");
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 1);
+    log_commit(&l, true, 0x500);
+}
+
+/* Refused: a superblock entry in a subdirectory's pair, which
+   lfs_mount would take for the root. */
+static void craft_superstray(uint8_t *image, const char *kind)
+{
+    (void)kind;
+    mlog l;
+    format_block0(image, 0x00020001);
+    log_begin(&l, image, 1, 2);
+    log_super(&l, 0x00020001);
+    log_dir(&l, 1, "d", 2, 3);
+    log_pair(&l, 0x600, 0x3ff, 2, 3);
+    log_commit(&l, true, 0x500);
+    log_begin(&l, image, 2, 1);
+    log_super(&l, 0x00020001);
+    log_file(&l, 1, "x", "x");
+    log_commit(&l, true, 0x500);
+}
+
+static const struct {
+    const char *name;
+    void (*build)(uint8_t *image, const char *kind);
+} kinds[] = {
+    {"nulltail", craft_nulltail},
+    {"expanded", craft_expanded},
+    {"orphan", craft_orphan},
+    {"halforphan", craft_halforphan},
+    {"torn", craft_torn},
+    {"tornfcrc", craft_torn},
+    {"fellback", craft_fellback},
+    {"damaged", craft_damaged},
+    {"validbit", craft_validbit},
+    {"v20", craft_v20},
+    {"entries", craft_entries},
+    {"movemid", craft_movemid},
+    {"nullhard", craft_nullhard},
+    {"oddtag", craft_oddtag},
+    {"oddtype", craft_oddtype},
+    {"orphanleak", craft_orphanleak},
+    {"superstray", craft_superstray},
+};
+
+/* Build image `kind` into image (NB blocks).  Returns -1 for an unknown
+ * kind. */
+static int craft(const char *kind, uint8_t *image)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].name, kind) == 0) {
+            memset(image, 0xff, (size_t)NB * BS);
+            kinds[i].build(image, kind);
+            return 0;
+        }
+    return -1;
 }
 
 int main(int argc, char **argv)

@@ -123,115 +123,112 @@ static uint8_t code_byte(void)
     return b;
 }
 
-int main(int argc, char **argv)
-{
-    const char *variant = "1M", *version = "v1.22.1", *date = "2024-01-05";
-    const char *vfs = NULL, *corrupt = NULL, *out = NULL, *code = NULL;
-    unsigned long irom_size = 0, dump_size = 0, truncate_to = 0;
-    bool truncate = false, split = false, no_banner = false, no_trailer = false;
-    bool tiny = false, ota_bundle = false;
-    unsigned long irom_link = 0x40209000;
-    int segments = 3, mode = 0, size_code = 2, freq = 0;
-    const char *puts_spec[MAX_PUTS];
-    int nputs = 0;
+struct mkfw {
+    const char *variant, *version, *date, *vfs, *corrupt, *out, *code, *board;
+    unsigned long irom_size, dump_size, truncate_to, irom_link;
+    bool truncate, split, no_banner, no_trailer, tiny, ota_bundle, asm_xtensa;
+    int segments, mode, size_code, freq;
+    char *puts_spec[MAX_PUTS];
+    int nputs;
+};
 
+static void parse_args(int argc, char **argv, struct mkfw *m)
+{
+    *m = (struct mkfw){.variant = "1M", .version = "v1.22.1", .date = "2024-01-05",
+                       .irom_link = 0x40209000, .segments = 3, .size_code = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && (v ? (i++, true) : (usage(), false)))
-        if (ARG("--variant")) variant = v;
-        else if (ARG("--version")) version = v;
-        else if (ARG("--date")) date = v;
-        else if (ARG("--vfs")) vfs = v;
-        else if (ARG("--irom-size")) irom_size = num(v);
-        else if (ARG("--segments")) segments = (int)num(v);
-        else if (strcmp(a, "--split-banner") == 0) split = true;
-        else if (strcmp(a, "--no-banner") == 0) no_banner = true;
-        else if (strcmp(a, "--tiny") == 0) tiny = true;
-        else if (strcmp(a, "--ota-bundle") == 0) ota_bundle = true;
-        else if (ARG("--irom-link")) irom_link = num(v);
-        else if (strcmp(a, "--no-trailer") == 0) no_trailer = true;
+        if (ARG("--variant")) m->variant = v;
+        else if (ARG("--version")) m->version = v;
+        else if (ARG("--date")) m->date = v;
+        else if (ARG("--vfs")) m->vfs = v;
+        else if (ARG("--irom-size")) m->irom_size = num(v);
+        else if (ARG("--segments")) m->segments = (int)num(v);
+        else if (strcmp(a, "--split-banner") == 0) m->split = true;
+        else if (strcmp(a, "--no-banner") == 0) m->no_banner = true;
+        else if (strcmp(a, "--tiny") == 0) m->tiny = true;
+        else if (strcmp(a, "--ota-bundle") == 0) m->ota_bundle = true;
+        else if (ARG("--irom-link")) m->irom_link = num(v);
+        else if (strcmp(a, "--no-trailer") == 0) m->no_trailer = true;
         else if (ARG("--header")) {
-            if (sscanf(v, "%d,%d,%d", &mode, &size_code, &freq) != 3)
+            if (sscanf(v, "%d,%d,%d", &m->mode, &m->size_code, &m->freq) != 3)
                 usage();
-        } else if (ARG("--dump-size")) dump_size = num(v);
+        } else if (ARG("--dump-size")) m->dump_size = num(v);
         else if (ARG("--put")) {
-            if (nputs == MAX_PUTS)
+            if (m->nputs == MAX_PUTS)
                 usage();
-            puts_spec[nputs++] = v;
-        } else if (ARG("--corrupt")) corrupt = v;
-        else if (ARG("--code")) code = v;
+            m->puts_spec[m->nputs++] = v;
+        } else if (ARG("--corrupt")) m->corrupt = v;
+        else if (ARG("--code")) m->code = v;
         else if (ARG("--code-noise")) code_noise = (unsigned)num(v);
-        else if (ARG("--truncate")) truncate_to = num(v), truncate = true;
+        else if (ARG("--truncate")) m->truncate_to = num(v), m->truncate = true;
         else if (ARG("--seed")) rng_state = (uint32_t)num(v) | 1u;
         else if (a[0] == '-') usage();
-        else if (!out) out = a;
+        else if (!m->out) m->out = a;
         else usage();
 #undef ARG
     }
-    if (!out || (segments != 2 && segments != 3))
+    if (!m->out || (m->segments != 2 && m->segments != 3))
         usage();
+}
 
-    const char *board = NULL;
+/* Board name, filesystems and irom0 size as each variant and release has
+ * them, unless given. */
+static void variant_defaults(struct mkfw *m)
+{
+    const char *version = m->version;
     bool old_release = strncmp(version, "v1.9", 4) == 0 ||
                        strncmp(version, "v1.10", 5) == 0 ||
                        strncmp(version, "v1.11", 5) == 0 ||
                        strncmp(version, "v1.12", 5) == 0;
-    bool asm_xtensa = strcmp(variant, "512K") != 0 && strcmp(variant, "none") != 0;
-    if (strcmp(variant, "512K") == 0) {
+    m->asm_xtensa = strcmp(m->variant, "512K") != 0 && strcmp(m->variant, "none") != 0;
+    if (strcmp(m->variant, "512K") == 0) {
         /* v1.9-v1.11 named it plainly and froze inisetup.py (VfsFat) in */
         bool plain = old_release && strncmp(version, "v1.12", 5) != 0;
-        board = plain ? "ESP module" : "ESP module (512K)";
-        if (!vfs) vfs = plain ? "fat" : "none";
-        if (!irom_size) irom_size = 0x64000;
-    } else if (strcmp(variant, "1M") == 0) {
-        board = "ESP module (1M)";
-        if (!vfs) vfs = "lfs2";
-        if (!irom_size) irom_size = 0x8C000;
-    } else if (strcmp(variant, "2M") == 0) {
-        board = "ESP module";
-        if (!vfs) vfs = old_release ? "fat" : "lfs2,fat";
-        if (!irom_size) irom_size = old_release ? 0x8B000 : 0x96000;
-    } else if (strcmp(variant, "romfs") == 0) {
-        board = "ESP module";
-        if (!vfs) vfs = "lfs2,fat,rom";
-        if (!irom_size) irom_size = 0x96000;
-    } else if (strcmp(variant, "none") == 0) {
-        if (!vfs) vfs = "none";
-        if (!irom_size) irom_size = 0x20000;
+        m->board = plain ? "ESP module" : "ESP module (512K)";
+        if (!m->vfs) m->vfs = plain ? "fat" : "none";
+        if (!m->irom_size) m->irom_size = 0x64000;
+    } else if (strcmp(m->variant, "1M") == 0) {
+        m->board = "ESP module (1M)";
+        if (!m->vfs) m->vfs = "lfs2";
+        if (!m->irom_size) m->irom_size = 0x8C000;
+    } else if (strcmp(m->variant, "2M") == 0) {
+        m->board = "ESP module";
+        if (!m->vfs) m->vfs = old_release ? "fat" : "lfs2,fat";
+        if (!m->irom_size) m->irom_size = old_release ? 0x8B000 : 0x96000;
+    } else if (strcmp(m->variant, "romfs") == 0) {
+        m->board = "ESP module";
+        if (!m->vfs) m->vfs = "lfs2,fat,rom";
+        if (!m->irom_size) m->irom_size = 0x96000;
+    } else if (strcmp(m->variant, "none") == 0) {
+        if (!m->vfs) m->vfs = "none";
+        if (!m->irom_size) m->irom_size = 0x20000;
     } else {
         usage();
     }
-    if (irom_size % 4 || irom_size > 0x100000 - 0x9000) {
-        fprintf(stderr, "mkfw: bad irom0 size\n");
-        return 2;
-    }
+}
 
-    size_t fw_len = no_trailer ? 0 : 0x9000 + irom_size + 16;
-    size_t cap = fw_len > dump_size ? fw_len : dump_size;
-    if (cap < 0x9000)
-        cap = 0x9000;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return 1;
-    memset(buf, 0xFF, cap);
-    if (code && load_code(code) < 0)
-        return 1;
-
-    /* v1 image: .text (IRAM), .data and .rodata (DRAM), as makeimg.py names them. */
+/* The v1 image at 0: .text (IRAM), .data and .rodata (DRAM), as
+ * makeimg.py names them.  Returns its length; *last_hdr is the last
+ * segment header's offset. */
+static size_t write_v1_image(uint8_t *buf, const struct mkfw *m, size_t *last_hdr)
+{
     static const uint32_t seg_addr[3] = {0x40100000u, 0x3FFE8000u, 0x3FFE8368u};
     static const uint32_t real_len[3] = {0x6F14, 0x368, 0x10B8};
     static const uint32_t tiny_len[3] = {0x40, 0x10, 0x20};
-    const uint32_t *seg_len = tiny ? tiny_len : real_len;
+    const uint32_t *seg_len = m->tiny ? tiny_len : real_len;
     buf[0] = 0xE9;
-    buf[1] = (uint8_t)segments;
-    buf[2] = (uint8_t)mode;
-    buf[3] = (uint8_t)(size_code << 4 | freq);
+    buf[1] = (uint8_t)m->segments;
+    buf[2] = (uint8_t)m->mode;
+    buf[3] = (uint8_t)(m->size_code << 4 | m->freq);
     esp01_put_le32(buf + 4, 0x40100298u);
-    size_t off = 8, last_hdr = 8;
+    size_t off = 8;
+    *last_hdr = 8;
     uint8_t sum = 0xEF;
-    for (int s = 0; s < segments; s++) {
-        last_hdr = off;
+    for (int s = 0; s < m->segments; s++) {
+        *last_hdr = off;
         esp01_put_le32(buf + off, seg_addr[s]);
         esp01_put_le32(buf + off + 4, seg_len[s]);
         off += 8;
@@ -244,75 +241,88 @@ int main(int argc, char **argv)
     while (off % 16 != 15)
         buf[off++] = 0;
     buf[off++] = sum;
-    size_t v1_len = off;
+    return off;
+}
 
-    if (!no_trailer) {
-        esp01_put_le32(buf + 0x8FFC, (uint32_t)(0x9000 + irom_size));
-        uint8_t *irom = buf + 0x9000;
-        for (size_t k = 0; k < irom_size; k++)
-            irom[k] = code_byte();
-        /* Literal pools: code loads irom0 addresses (functions, strings)
-         * from words next to it, about one word in sixteen. */
-        if (irom_link)
-            for (size_t k = 0; k + 4 <= irom_size; k += 64) {
-                uint32_t target = (uint32_t)(irom_link + (rng_state % irom_size)) & ~3u;
-                esp01_put_le32(irom + k + 4 * (noise() % 16), target);
-                (void)noise();
-            }
-        /* Literals sit in .irom0.text's rodata part, around the middle. */
-        size_t at = irom_size / 3;
-        char text[160];
-        if (!no_banner) {
-            if (split) {
-                put_str(irom, irom_size, &at, "MicroPython ");
-                snprintf(text, sizeof text, "%s on %s", version, date);
-                put_str(irom, irom_size, &at, text);
-            } else {
-                snprintf(text, sizeof text, "MicroPython %s on %s", version, date);
-                put_str(irom, irom_size, &at, text);
-            }
+/* The irom0 region at 0x9000 and its length word, with the texts a real
+ * build has in its rodata. */
+static void write_irom(uint8_t *buf, const struct mkfw *m)
+{
+    size_t irom_size = m->irom_size;
+    esp01_put_le32(buf + 0x8FFC, (uint32_t)(0x9000 + irom_size));
+    uint8_t *irom = buf + 0x9000;
+    for (size_t k = 0; k < irom_size; k++)
+        irom[k] = code_byte();
+    /* Literal pools: code loads irom0 addresses (functions, strings)
+     * from words next to it, about one word in sixteen. */
+    if (m->irom_link)
+        for (size_t k = 0; k + 4 <= irom_size; k += 64) {
+            uint32_t target = (uint32_t)(m->irom_link + (rng_state % irom_size)) & ~3u;
+            esp01_put_le32(irom + k + 4 * (noise() % 16), target);
+            (void)noise();
         }
-        if (board) {
-            snprintf(text, sizeof text, "; %s with ESP8266", board);
+    /* Literals sit in .irom0.text's rodata part, around the middle. */
+    size_t at = irom_size / 3;
+    char text[160];
+    if (!m->no_banner) {
+        if (m->split) {
+            put_str(irom, irom_size, &at, "MicroPython ");
+            snprintf(text, sizeof text, "%s on %s", m->version, m->date);
             put_str(irom, irom_size, &at, text);
-            snprintf(text, sizeof text, "%s with ESP8266", board);
+        } else {
+            snprintf(text, sizeof text, "MicroPython %s on %s", m->version, m->date);
             put_str(irom, irom_size, &at, text);
         }
-        /* The inline assembler's decorator name: every build but 512K. */
-        if (asm_xtensa) put_str(irom, irom_size, &at, "asm_xtensa");
-        if (strstr(vfs, "lfs2")) put_str(irom, irom_size, &at, "VfsLfs2");
-        if (strstr(vfs, "fat")) put_str(irom, irom_size, &at, "VfsFat");
-        if (strstr(vfs, "rom")) put_str(irom, irom_size, &at, "VfsRom");
     }
+    if (m->board) {
+        snprintf(text, sizeof text, "; %s with ESP8266", m->board);
+        put_str(irom, irom_size, &at, text);
+        snprintf(text, sizeof text, "%s with ESP8266", m->board);
+        put_str(irom, irom_size, &at, text);
+    }
+    /* The inline assembler's decorator name: every build but 512K. */
+    if (m->asm_xtensa) put_str(irom, irom_size, &at, "asm_xtensa");
+    if (strstr(m->vfs, "lfs2")) put_str(irom, irom_size, &at, "VfsLfs2");
+    if (strstr(m->vfs, "fat")) put_str(irom, irom_size, &at, "VfsFat");
+    if (strstr(m->vfs, "rom")) put_str(irom, irom_size, &at, "VfsRom");
+}
 
-    if (corrupt && strcmp(corrupt, "checksum") == 0)
+/* 0, or 2 for an unknown corruption. */
+static int corrupt_image(uint8_t *buf, const struct mkfw *m, size_t v1_len,
+                         size_t last_hdr)
+{
+    const char *c = m->corrupt;
+    if (c && strcmp(c, "checksum") == 0)
         buf[v1_len - 1] ^= 0x5A;
-    else if (corrupt && strcmp(corrupt, "magic") == 0)
+    else if (c && strcmp(c, "magic") == 0)
         buf[0] = 0xEA;
-    else if (corrupt && strcmp(corrupt, "segment-past-end") == 0)
+    else if (c && strcmp(c, "segment-past-end") == 0)
         esp01_put_le32(buf + last_hdr + 4, 0x00FFFFF0u);
-    else if (corrupt && strcmp(corrupt, "length-word") == 0)
+    else if (c && strcmp(c, "length-word") == 0)
         esp01_put_le32(buf + 0x8FFC, 0x000FF000u);
-    else if (corrupt && strcmp(corrupt, "md5") != 0) {
-        fprintf(stderr, "mkfw: unknown corruption '%s'\n", corrupt);
+    else if (c && strcmp(c, "md5") != 0) {
+        fprintf(stderr, "mkfw: unknown corruption '%s'\n", c);
         return 2;
     }
-
-    size_t len = no_trailer ? v1_len : fw_len;
-    if (!no_trailer && !(corrupt && strcmp(corrupt, "length-word") == 0)) {
+    if (!m->no_trailer && !(c && strcmp(c, "length-word") == 0)) {
         /* MD5 last, so only the corruption asked for is wrong. */
-        esp01_md5(buf + 4, 0x9000 + irom_size - 4, buf + 0x9000 + irom_size);
-        if (corrupt && strcmp(corrupt, "md5") == 0)
-            buf[0x9000 + irom_size + 3] ^= 0x01;
+        esp01_md5(buf + 4, 0x9000 + m->irom_size - 4, buf + 0x9000 + m->irom_size);
+        if (c && strcmp(c, "md5") == 0)
+            buf[0x9000 + m->irom_size + 3] ^= 0x01;
     }
-    if (dump_size > len)
-        len = dump_size;
-    for (int p = 0; p < nputs; p++) {
-        char *colon = strchr(puts_spec[p], ':');
+    return 0;
+}
+
+/* --put OFFSET:FILE, growing the file when it reaches past the end.
+ * 0, or 1 after saying why. */
+static int put_files(uint8_t **bufp, size_t *lenp, const struct mkfw *m)
+{
+    for (int p = 0; p < m->nputs; p++) {
+        char *colon = strchr(m->puts_spec[p], ':');
         if (!colon)
             usage();
         *colon = '\0';
-        unsigned long at = num(puts_spec[p]);
+        unsigned long at = num(m->puts_spec[p]);
         uint8_t *data;
         size_t n;
         esp01_err err;
@@ -320,43 +330,80 @@ int main(int argc, char **argv)
             fprintf(stderr, "mkfw: %s\n", err.msg);
             return 1;
         }
-        if (at + n > len) {
-            uint8_t *nb = realloc(buf, at + n);
+        if (at + n > *lenp) {
+            uint8_t *nb = realloc(*bufp, at + n);
             if (!nb)
                 return 1;
-            buf = nb;
-            memset(buf + len, 0xFF, at + n - len);
-            len = at + n;
+            *bufp = nb;
+            memset(nb + *lenp, 0xFF, at + n - *lenp);
+            *lenp = at + n;
         }
-        memcpy(buf + at, data, n);
+        memcpy(*bufp + at, data, n);
         free(data);
     }
-    if (ota_bundle) {
-        /* A one-segment boot loader image, 0xFF to 0x3C000, then the firmware. */
-        const size_t at = 0x3C000;
-        uint8_t *nb = malloc(at + len);
-        if (!nb)
-            return 1;
-        memset(nb, 0xFF, at);
-        memcpy(nb + at, buf, len);
-        static const uint8_t loader[8] = {0xE9, 1, 0, 0x20, 0x04, 0x00, 0x10, 0x40};
-        memcpy(nb, loader, 8);
-        esp01_put_le32(nb + 8, 0x40100000u);
-        esp01_put_le32(nb + 12, 0x40);
-        uint8_t lsum = 0xEF;
-        for (size_t k = 16; k < 16 + 0x40; k++)
-            lsum ^= nb[k] = noise();
-        memset(nb + 0x50, 0, 15);
-        nb[0x5F] = lsum;
-        free(buf);
-        buf = nb;
-        len += at;
-    }
-    if (truncate && truncate_to < len)
-        len = truncate_to;
+    return 0;
+}
 
+/* A one-segment boot loader image, 0xFF to 0x3C000, then the firmware. */
+static uint8_t *ota_bundle(uint8_t *buf, size_t *lenp)
+{
+    const size_t at = 0x3C000;
+    uint8_t *nb = malloc(at + *lenp);
+    if (!nb)
+        return NULL;
+    memset(nb, 0xFF, at);
+    memcpy(nb + at, buf, *lenp);
+    static const uint8_t loader[8] = {0xE9, 1, 0, 0x20, 0x04, 0x00, 0x10, 0x40};
+    memcpy(nb, loader, 8);
+    esp01_put_le32(nb + 8, 0x40100000u);
+    esp01_put_le32(nb + 12, 0x40);
+    uint8_t lsum = 0xEF;
+    for (size_t k = 16; k < 16 + 0x40; k++)
+        lsum ^= nb[k] = noise();
+    memset(nb + 0x50, 0, 15);
+    nb[0x5F] = lsum;
+    free(buf);
+    *lenp += at;
+    return nb;
+}
+
+int main(int argc, char **argv)
+{
+    struct mkfw m;
+    parse_args(argc, argv, &m);
+    variant_defaults(&m);
+    if (m.irom_size % 4 || m.irom_size > 0x100000 - 0x9000) {
+        fprintf(stderr, "mkfw: bad irom0 size\n");
+        return 2;
+    }
+    size_t fw_len = m.no_trailer ? 0 : 0x9000 + m.irom_size + 16;
+    size_t cap = fw_len > m.dump_size ? fw_len : m.dump_size;
+    if (cap < 0x9000)
+        cap = 0x9000;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return 1;
+    memset(buf, 0xFF, cap);
+    if (m.code && load_code(m.code) < 0)
+        return 1;
+    size_t last_hdr;
+    size_t v1_len = write_v1_image(buf, &m, &last_hdr);
+    if (!m.no_trailer)
+        write_irom(buf, &m);
+    int rc = corrupt_image(buf, &m, v1_len, last_hdr);
+    if (rc)
+        return rc;
+    size_t len = m.no_trailer ? v1_len : fw_len;
+    if (m.dump_size > len)
+        len = m.dump_size;
+    if ((rc = put_files(&buf, &len, &m)) != 0)
+        return rc;
+    if (m.ota_bundle && !(buf = ota_bundle(buf, &len)))
+        return 1;
+    if (m.truncate && m.truncate_to < len)
+        len = m.truncate_to;
     esp01_err err;
-    if (esp01_write_file_atomic(out, buf, len, &err) < 0) {
+    if (esp01_write_file_atomic(m.out, buf, len, &err) < 0) {
         fprintf(stderr, "mkfw: %s\n", err.msg);
         return 1;
     }

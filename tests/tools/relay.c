@@ -89,11 +89,25 @@ static void pop(struct queue *q, size_t n)
     q->len -= n;
 }
 
-int main(int argc, char **argv)
+struct relay {
+    /* options */
+    const char *link, *stats;
+    long baud, rxbuf, cut_after, garbage_after, drop_one_in;
+    /* the two ptys and the program */
+    int host_m, host_s, dev_m, dev_s;
+    pid_t child;
+    /* the line */
+    struct queue up, down;
+    double rate;          /* bytes a second */
+    unsigned long long dropped, passed, to_host;
+    bool cut, garbage_done;
+};
+
+/* Index of PROGRAM in argv, or 0 when the options are wrong. */
+static int parse_args(int argc, char **argv, struct relay *r)
 {
-    const char *link = NULL, *stats = NULL;
-    long baud = 115200, rxbuf = 0, cut_after = -1, garbage_after = -1;
-    long drop_one_in = 0;
+    r->baud = 115200;
+    r->cut_after = r->garbage_after = -1;
     int i = 1;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--")) {
@@ -103,163 +117,208 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             break;
         if (!strcmp(argv[i], "--link"))
-            link = argv[++i];
+            r->link = argv[++i];
         else if (!strcmp(argv[i], "--baud"))
-            baud = atol(argv[++i]);
+            r->baud = atol(argv[++i]);
         else if (!strcmp(argv[i], "--rx-buffer"))
-            rxbuf = atol(argv[++i]);
+            r->rxbuf = atol(argv[++i]);
         else if (!strcmp(argv[i], "--cut-after"))
-            cut_after = atol(argv[++i]);
+            r->cut_after = atol(argv[++i]);
         else if (!strcmp(argv[i], "--garbage-after"))
-            garbage_after = atol(argv[++i]);
+            r->garbage_after = atol(argv[++i]);
         else if (!strcmp(argv[i], "--drop-one-in"))
-            drop_one_in = atol(argv[++i]);
+            r->drop_one_in = atol(argv[++i]);
         else if (!strcmp(argv[i], "--stats"))
-            stats = argv[++i];
+            r->stats = argv[++i];
         else
             break;
     }
-    if (!link || i >= argc || baud < 300) {
-        fprintf(stderr, "usage: relay --link PATH [--baud N] [--rx-buffer N] "
-                        "[--cut-after N] [--garbage-after N] [--drop-one-in N] [--stats FILE] "
-                        "-- PROGRAM ARGS...\n");
-        return 2;
-    }
-    int host_m, host_s, dev_m, dev_s;
+    if (!r->link || i >= argc || r->baud < 300)
+        return 0;
+    return i;
+}
+
+/* Both ptys, PROGRAM on the device one, the host one at --link.
+ * 0 ok, -1 after saying why. */
+static int start_program(struct relay *r, char **prog)
+{
     char host_name[128];
-    if (openpty(&host_m, &host_s, host_name, NULL, NULL) < 0 ||
-        openpty(&dev_m, &dev_s, NULL, NULL, NULL) < 0) {
+    if (openpty(&r->host_m, &r->host_s, host_name, NULL, NULL) < 0 ||
+        openpty(&r->dev_m, &r->dev_s, NULL, NULL, NULL) < 0) {
         perror("relay: openpty");
-        return 1;
+        return -1;
     }
-    set_raw(host_s);
-    set_raw(dev_s);
-    pid_t child = fork();
-    if (child == 0) {
+    set_raw(r->host_s);
+    set_raw(r->dev_s);
+    r->child = fork();
+    if (r->child == 0) {
         setsid();
-        dup2(dev_s, 0);
-        dup2(dev_s, 1);
-        close(host_m);
-        close(host_s);
-        close(dev_m);
-        close(dev_s);
-        execvp(argv[i], argv + i);
+        dup2(r->dev_s, 0);
+        dup2(r->dev_s, 1);
+        close(r->host_m);
+        close(r->host_s);
+        close(r->dev_m);
+        close(r->dev_s);
+        execvp(prog[0], prog);
         perror("relay: exec");
         _exit(127);
     }
     /* The relay keeps both slaves open: the host may come and go, and the
      * device slave tells how much the program has not read (FIONREAD). */
-    fcntl(host_m, F_SETFL, O_NONBLOCK);
-    fcntl(dev_m, F_SETFL, O_NONBLOCK);
-    unlink(link);
-    if (symlink(host_name, link) < 0) {
+    fcntl(r->host_m, F_SETFL, O_NONBLOCK);
+    fcntl(r->dev_m, F_SETFL, O_NONBLOCK);
+    unlink(r->link);
+    if (symlink(host_name, r->link) < 0) {
         perror("relay: symlink");
-        kill(child, SIGTERM);
-        return 1;
+        kill(r->child, SIGTERM);
+        return -1;
     }
+    return 0;
+}
+
+static void write_stats(const struct relay *r, unsigned long long passed)
+{
+    if (!r->stats)
+        return;
+    FILE *f = fopen(r->stats, "w");
+    if (f) {
+        fprintf(f, "dropped=%llu passed=%llu\n", r->dropped, passed);
+        fclose(f);
+    }
+}
+
+/* Of k bytes the wire delivers, those the device's input buffer and the
+ * line noise let through; moves them to the front of the queue. */
+static size_t device_takes(struct relay *r, size_t k)
+{
+    size_t room = k;
+    if (r->rxbuf > 0) {
+        int pending = 0;
+        ioctl(r->dev_s, FIONREAD, &pending);
+        room = pending >= r->rxbuf ? 0 : (size_t)(r->rxbuf - pending);
+    }
+    size_t pass = k < room ? k : room;
+    if (pass && r->drop_one_in > 0) {
+        /* Line noise: each byte lost with probability 1/N. */
+        size_t o = 0;
+        for (size_t j = 0; j < pass; j++)
+            if (rand() % r->drop_one_in != 0)
+                r->up.buf[o++] = r->up.buf[j];
+        pass = o;
+    }
+    return pass;
+}
+
+/* Host -> device: what the wire has carried by t. */
+static void carry_up(struct relay *r, double t)
+{
+    size_t k = due_bytes(&r->up, t, r->rate);
+    if (!k)
+        return;
+    if (r->cut_after >= 0 && r->passed + k > (unsigned long long)r->cut_after) {
+        k = (size_t)(r->cut_after - (long)r->passed);
+        r->cut = true;
+    }
+    size_t pass = device_takes(r, k);
+    if (pass) {
+        ssize_t w = write(r->dev_m, r->up.buf, pass);
+        pass = w > 0 ? (size_t)w : 0;
+    }
+    if (k > pass && r->stats) {
+        r->dropped += k - pass;
+        write_stats(r, r->passed + k);
+    }
+    r->passed += k;
+    pop(&r->up, k);
+    r->up.busy_until += (double)k / r->rate;
+    if (r->cut)
+        r->up.len = r->down.len = 0;
+}
+
+/* Device -> host, and the one burst of noise. */
+static void carry_down(struct relay *r, double t)
+{
+    size_t k = due_bytes(&r->down, t, r->rate);
+    if (!k)
+        return;
+    ssize_t w = write(r->host_m, r->down.buf, k);
+    if (w > 0) {
+        pop(&r->down, (size_t)w);
+        r->down.busy_until += (double)w / r->rate;
+        r->to_host += (size_t)w;
+    }
+    if (r->garbage_after >= 0 && !r->garbage_done &&
+        r->to_host >= (unsigned long long)r->garbage_after) {
+        static const unsigned char noise[48] =
+            "\xff\x13\x07garbage\xfe\x80line noise\x1b[0m\x00\x7f~~~~~~~~~~~~~~~~";
+        if (write(r->host_m, noise, sizeof noise) > 0)
+            r->garbage_done = true;
+    }
+}
+
+/* Plug back in (SIGUSR1) or pull the cable soon (SIGUSR2). */
+static void take_signals(struct relay *r)
+{
+    if (plug_in) {
+        plug_in = 0;
+        r->cut = false;
+        r->cut_after = -1;
+    }
+    if (cut_soon) {
+        cut_soon = 0;
+        r->cut_after = (long)r->passed + 3000;
+    }
+}
+
+static void run(struct relay *r)
+{
+    unsigned char buf[4096];
+    while (!stop) {
+        struct pollfd p[2] = {{r->host_m, POLLIN, 0}, {r->dev_m, POLLIN, 0}};
+        poll(p, 2, r->up.len || r->down.len ? 1 : 20);
+        take_signals(r);
+        ssize_t n = read(r->host_m, buf, sizeof buf);
+        if (n > 0 && !r->cut)
+            push(&r->up, buf, (size_t)n, now_s());
+        n = read(r->dev_m, buf, sizeof buf);
+        if (n > 0 && !r->cut)
+            push(&r->down, buf, (size_t)n, now_s());
+        else if (n < 0 && errno == EIO)
+            break; /* the device program is gone */
+        double t = now_s();
+        carry_up(r, t);
+        carry_down(r, t);
+        int st;
+        if (waitpid(r->child, &st, WNOHANG) == r->child)
+            break;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct relay r;
+    int prog = parse_args(argc, argv, &r);
+    if (!prog) {
+        fprintf(stderr, "usage: relay --link PATH [--baud N] [--rx-buffer N] "
+                        "[--cut-after N] [--garbage-after N] [--drop-one-in N] [--stats FILE] "
+                        "-- PROGRAM ARGS...\n");
+        return 2;
+    }
+    if (start_program(&r, argv + prog) < 0)
+        return 1;
     srand(1);
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGUSR1, on_usr1);
     signal(SIGUSR2, on_usr2);
     signal(SIGPIPE, SIG_IGN);
-
-    struct queue up = {malloc(QUEUE_MAX), 0, 0.0}, down = {malloc(QUEUE_MAX), 0, 0.0};
-    double rate = (double)baud / 10.0;
-    unsigned long long dropped = 0, passed = 0, to_host = 0;
-    bool cut = false, garbage_done = false;
-    unsigned char buf[4096];
-    while (!stop) {
-        struct pollfd p[2] = {{host_m, POLLIN, 0}, {dev_m, POLLIN, 0}};
-        poll(p, 2, up.len || down.len ? 1 : 20);
-        if (plug_in) {
-            plug_in = 0;
-            cut = false;
-            cut_after = -1;
-        }
-        if (cut_soon) {
-            cut_soon = 0;
-            cut_after = (long)passed + 3000;
-        }
-        ssize_t n = read(host_m, buf, sizeof buf);
-        if (n > 0 && !cut)
-            push(&up, buf, (size_t)n, now_s());
-        n = read(dev_m, buf, sizeof buf);
-        if (n > 0 && !cut)
-            push(&down, buf, (size_t)n, now_s());
-        else if (n < 0 && errno == EIO)
-            break; /* the device program is gone */
-
-        double t = now_s();
-        size_t k = due_bytes(&up, t, rate);
-        if (k) {
-            if (cut_after >= 0 && passed + k > (unsigned long long)cut_after) {
-                k = (size_t)(cut_after - (long)passed);
-                cut = true;
-            }
-            size_t room = k;
-            if (rxbuf > 0) {
-                int pending = 0;
-                ioctl(dev_s, FIONREAD, &pending);
-                room = pending >= rxbuf ? 0 : (size_t)(rxbuf - pending);
-            }
-            size_t pass = k < room ? k : room;
-            if (pass && drop_one_in > 0) {
-                /* Line noise: each byte lost with probability 1/N. */
-                size_t o = 0;
-                for (size_t j = 0; j < pass; j++)
-                    if (rand() % drop_one_in != 0)
-                        up.buf[o++] = up.buf[j];
-                pass = o;
-            }
-            if (pass) {
-                ssize_t w = write(dev_m, up.buf, pass);
-                pass = w > 0 ? (size_t)w : 0;
-            }
-            if (k > pass && stats) {
-                dropped += k - pass;
-                FILE *f = fopen(stats, "w");
-                if (f) {
-                    fprintf(f, "dropped=%llu passed=%llu\n", dropped, passed + k);
-                    fclose(f);
-                }
-            }
-            passed += k;
-            pop(&up, k);
-            up.busy_until += (double)k / rate;
-            if (cut) {
-                up.len = down.len = 0;
-            }
-        }
-        k = due_bytes(&down, t, rate);
-        if (k) {
-            ssize_t w = write(host_m, down.buf, k);
-            if (w > 0) {
-                pop(&down, (size_t)w);
-                down.busy_until += (double)w / rate;
-                to_host += (size_t)w;
-            }
-            if (garbage_after >= 0 && !garbage_done &&
-                to_host >= (unsigned long long)garbage_after) {
-                static const unsigned char noise[48] =
-                    "\xff\x13\x07garbage\xfe\x80line noise\x1b[0m\x00\x7f~~~~~~~~~~~~~~~~";
-                if (write(host_m, noise, sizeof noise) > 0)
-                    garbage_done = true;
-            }
-        }
-        int st;
-        if (waitpid(child, &st, WNOHANG) == child)
-            break;
-    }
-    if (stats) {
-        FILE *f = fopen(stats, "w");
-        if (f) {
-            fprintf(f, "dropped=%llu passed=%llu\n", dropped, passed);
-            fclose(f);
-        }
-    }
-    kill(child, SIGTERM);
-    waitpid(child, NULL, 0);
-    unlink(link);
+    r.up = (struct queue){malloc(QUEUE_MAX), 0, 0.0};
+    r.down = (struct queue){malloc(QUEUE_MAX), 0, 0.0};
+    r.rate = (double)r.baud / 10.0;
+    run(&r);
+    write_stats(&r, r.passed);
+    kill(r.child, SIGTERM);
+    waitpid(r.child, NULL, 0);
+    unlink(r.link);
     return 0;
 }

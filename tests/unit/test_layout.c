@@ -109,9 +109,18 @@ TEST(generic_2m_today)
     CHECK_EQ(l.fs_blocks, 251);
     CHECK_EQ(esp01_layout_for(&i, 16 * MiB, &l, &e), 0);
     CHECK_EQ(l.fs_blocks, 4091 - 256);
+    /* On 1 MiB it boots, but the formula starts the filesystem at the
+     * chip's end (esp8266-facts 3): no filesystem at all. */
     CHECK_EQ(esp01_layout_for(&i, 1 * MiB, &l, &e), 0);
+    CHECK(l.runs);
+    CHECK(!l.has_fs);
+    CHECK_EQ(l.fs_blocks, 0);
+    CHECK(strstr(l.why_not, "boots to the REPL") != NULL);
+    CHECK(strstr(l.why_not, "0x100000, past the end of a 1 MiB chip") != NULL);
+    CHECK(strstr(l.why_not, "nothing saved survives a reset") != NULL);
+    /* ...and on 512 KiB it cannot run at all. */
+    CHECK_EQ(esp01_layout_for(&i, 512 * 1024, &l, &e), 0);
     CHECK(!l.runs);
-    CHECK(strstr(l.why_not, "2 MiB") != NULL);
 }
 
 TEST(generic_before_v1_13)

@@ -290,9 +290,20 @@ static int usage(void)
     return 2;
 }
 
-int main(int argc, char **argv)
+/* QEMU is started from a directory of its own (stub.c), so a path the
+ * user gave relative to where romsim was started must be made absolute
+ * first.  A bare program name is left for the PATH search. */
+static const char *absolute(const char *path, bool search_path)
 {
-    struct flash_opts fo = {NULL, -1, 0x1440EFu, 4u << 20, true};
+    if (!path || path[0] == '/' || (search_path && !strchr(path, '/')))
+        return path;
+    char *abs = realpath(path, NULL);
+    return abs ? abs : path;
+}
+
+static void set_defaults(struct flash_opts *fo)
+{
+    *fo = (struct flash_opts){NULL, -1, 0x1440EFu, 4u << 20, true};
     S.magic = 0xFFF0C101u;
     S.efuse[0] = 0xA6000000u;
     S.efuse[1] = 0x0000C3B2u;
@@ -303,70 +314,110 @@ int main(int argc, char **argv)
     S.stall_ms = 1500;
     S.host_baud = 115200;
     S.max_block = 0x1800;
+}
+
+/* The chip's identity and the flash: 1 when taken, 0 when not one of these
+ * options, -1 when the value is wrong. */
+static int chip_option(const char *a, const char *v, struct flash_opts *fo)
+{
+    if (strcmp(a, "--flash") == 0) fo->path = v;
+    else if (strcmp(a, "--size") == 0) fo->size = strtoll(v, NULL, 0);
+    else if (strcmp(a, "--jedec") == 0) {
+        uint32_t x = (uint32_t)strtoul(v, NULL, 16);
+        /* given as the bytes arrive: manufacturer, type, capacity */
+        fo->jedec = ((x >> 16) & 0xFF) | (x & 0xFF00) | ((x & 0xFF) << 16);
+    } else if (strcmp(a, "--chip") == 0) {
+        if (strcmp(v, "esp8285") == 0)
+            S.efuse[0] |= 1u << 4;
+        else if (strcmp(v, "esp32") == 0)
+            S.magic = 0x00F01D83u;
+        else if (strcmp(v, "esp8266") != 0)
+            return -1;
+    } else if (strcmp(a, "--magic") == 0) S.magic = (uint32_t)strtoul(v, NULL, 16);
+    else if (strcmp(a, "--efuse") == 0) {
+        if (sscanf(v, "%x,%x,%x,%x", &S.efuse[0], &S.efuse[1], &S.efuse[2],
+                   &S.efuse[3]) != 4)
+            return -1;
+    } else if (strcmp(a, "--crystal") == 0) S.crystal_hz = (uint32_t)strtoul(v, NULL, 0) * 1000000u;
+    else if (strcmp(a, "--rom-flash-size") == 0) fo->rom_chip_size = (uint32_t)strtoul(v, NULL, 0);
+    else if (strcmp(a, "--max-block") == 0) S.max_block = (uint32_t)strtoul(v, NULL, 0);
+    else
+        return 0;
+    return 1;
+}
+
+/* Faults, the line, the stub and the records: as chip_option. */
+static int run_option(const char *a, const char *v)
+{
+    if (strcmp(a, "--link") == 0) S.link = v;
+    else if (strcmp(a, "--bad-checksum-at") == 0) S.bad_data_at = (uint32_t)strtoul(v, NULL, 0);
+    else if (strcmp(a, "--power-on-after") == 0) S.power_on_ms = strtoull(v, NULL, 0);
+    else if (strcmp(a, "--seed") == 0) S.seed = strtoull(v, NULL, 0) * 2654435761u + 1;
+    else if (strcmp(a, "--drop") == 0) S.p_drop = parse_ppm(v);
+    else if (strcmp(a, "--corrupt") == 0) S.p_corrupt = parse_ppm(v);
+    else if (strcmp(a, "--stall") == 0) S.p_stall = parse_ppm(v);
+    else if (strcmp(a, "--stall-ms") == 0) S.stall_ms = (uint32_t)strtoul(v, NULL, 0);
+    else if (strcmp(a, "--reset") == 0) S.p_reset = parse_ppm(v);
+    else if (strcmp(a, "--stats") == 0) S.stats_path = v;
+    else if (strcmp(a, "--hang-reset-after") == 0) S.hang_reset_ms = (uint32_t)strtoul(v, NULL, 0);
+    else if (strcmp(a, "--max-baud") == 0) S.max_baud = (uint32_t)strtoul(v, NULL, 0);
+    else if (strcmp(a, "--qemu") == 0) S.qemu = absolute(v, true);
+    else if (strcmp(a, "--stub-elf") == 0) S.stub_elf = absolute(v, false);
+    else if (strcmp(a, "--log") == 0) {
+        S.log = fopen(v, "w");
+        if (!S.log) {
+            perror(v);
+            return -1;
+        }
+    } else
+        return 0;
+    return 1;
+}
+
+static bool flag_option(const char *a, struct flash_opts *fo)
+{
+    if (strcmp(a, "--throttle") == 0) S.throttle = true;
+    else if (strcmp(a, "--no-flash-timing") == 0) fo->timing = false;
+    else if (strcmp(a, "--boot-text") == 0) S.boot_text = true;
+    else if (strcmp(a, "--garbage") == 0) S.garbage = true;
+    else if (strcmp(a, "--stub") == 0) S.stub_mode = true;
+    else if (strcmp(a, "--refuse-upload") == 0) S.refuse_mem = true;
+    else
+        return false;
+    return true;
+}
+
+/* 0 ok, else the exit status. */
+static int parse_options(int argc, char **argv, struct flash_opts *fo)
+{
+    set_defaults(fo);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
-        if (ARG("--link")) S.link = v;
-        else if (ARG("--flash")) fo.path = v;
-        else if (ARG("--size")) fo.size = strtoll(v, NULL, 0);
-        else if (ARG("--jedec")) {
-            uint32_t x = (uint32_t)strtoul(v, NULL, 16);
-            /* given as the bytes arrive: manufacturer, type, capacity */
-            fo.jedec = ((x >> 16) & 0xFF) | (x & 0xFF00) | ((x & 0xFF) << 16);
-        } else if (ARG("--chip")) {
-            if (strcmp(v, "esp8285") == 0)
-                S.efuse[0] |= 1u << 4;
-            else if (strcmp(v, "esp32") == 0)
-                S.magic = 0x00F01D83u;
-            else if (strcmp(v, "esp8266") != 0)
-                return usage();
-        } else if (ARG("--magic")) S.magic = (uint32_t)strtoul(v, NULL, 16);
-        else if (ARG("--efuse")) {
-            if (sscanf(v, "%x,%x,%x,%x", &S.efuse[0], &S.efuse[1], &S.efuse[2],
-                       &S.efuse[3]) != 4)
-                return usage();
-        } else if (ARG("--crystal")) S.crystal_hz = (uint32_t)strtoul(v, NULL, 0) * 1000000u;
-        else if (ARG("--rom-flash-size")) fo.rom_chip_size = (uint32_t)strtoul(v, NULL, 0);
-        else if (strcmp(a, "--throttle") == 0) S.throttle = true;
-        else if (ARG("--max-block")) S.max_block = (uint32_t)strtoul(v, NULL, 0);
-        else if (ARG("--bad-checksum-at")) S.bad_data_at = (uint32_t)strtoul(v, NULL, 0);
-        else if (strcmp(a, "--no-flash-timing") == 0) fo.timing = false;
-        else if (strcmp(a, "--boot-text") == 0) S.boot_text = true;
-        else if (strcmp(a, "--garbage") == 0) S.garbage = true;
-        else if (ARG("--power-on-after")) S.power_on_ms = strtoull(v, NULL, 0);
-        else if (ARG("--seed")) S.seed = strtoull(v, NULL, 0) * 2654435761u + 1;
-        else if (ARG("--drop")) S.p_drop = parse_ppm(v);
-        else if (ARG("--corrupt")) S.p_corrupt = parse_ppm(v);
-        else if (ARG("--stall")) S.p_stall = parse_ppm(v);
-        else if (ARG("--stall-ms")) S.stall_ms = (uint32_t)strtoul(v, NULL, 0);
-        else if (ARG("--reset")) S.p_reset = parse_ppm(v);
-        else if (ARG("--stats")) S.stats_path = v;
-        else if (strcmp(a, "--stub") == 0) S.stub_mode = true;
-        else if (strcmp(a, "--refuse-upload") == 0) S.refuse_mem = true;
-        else if (ARG("--hang-reset-after")) S.hang_reset_ms = (uint32_t)strtoul(v, NULL, 0);
-        else if (ARG("--max-baud")) S.max_baud = (uint32_t)strtoul(v, NULL, 0);
-        else if (ARG("--qemu")) S.qemu = v;
-        else if (ARG("--stub-elf")) S.stub_elf = v;
-        else if (ARG("--log")) {
-            S.log = fopen(v, "w");
-            if (!S.log) {
-                perror(v);
-                return 1;
-            }
-        } else
+        if (flag_option(a, fo))
+            continue;
+        if (i + 1 >= argc)
             return usage();
-#undef ARG
+        const char *v = argv[++i];
+        int r = chip_option(a, v, fo);
+        if (r == 0)
+            r = run_option(a, v);
+        if (r == 0 || (r < 0 && strcmp(a, "--log") != 0))
+            return usage();
+        if (r < 0)
+            return 1;
     }
     if (S.crystal_hz != 26000000u && S.crystal_hz != 40000000u)
         return usage();
-    if (flash_open(&fo) < 0)
-        return 1;
+    return 0;
+}
 
+/* The pty whose slave the host opens; 0 ok, -1 after saying why. */
+static int open_line(void)
+{
     S.master = posix_openpt(O_RDWR | O_NOCTTY);
     if (S.master < 0 || grantpt(S.master) < 0 || unlockpt(S.master) < 0) {
         perror("pty");
-        return 1;
+        return -1;
     }
     const char *slave_name = ptsname(S.master);
     /* Hold the slave open (raw) so the line discipline never echoes, the
@@ -376,7 +427,7 @@ int main(int argc, char **argv)
     struct termios tio;
     if (S.slave < 0 || tcgetattr(S.slave, &tio) < 0) {
         perror(slave_name);
-        return 1;
+        return -1;
     }
     cfmakeraw(&tio);
     cfsetspeed(&tio, B115200);
@@ -386,74 +437,105 @@ int main(int argc, char **argv)
         unlink(S.link);
         if (symlink(slave_name, S.link) < 0) {
             perror(S.link);
-            return 1;
+            return -1;
         }
     }
     printf("%s\n", slave_name);
     fflush(stdout);
+    return 0;
+}
 
+static void catch_signals(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
+/* Power-on text and the reset of a hung chip, both due by the clock. */
+static void timed_events(double start)
+{
+    if (!S.powered && now_s() - start >= (double)S.power_on_ms / 1000.0) {
+        S.powered = true;
+        rom_boot_message(1, 7, 1);
+        text_out("waiting for host\r\n");
+    }
+    if (S.hang_since > 0 && now_s() - S.hang_since >= S.hang_reset_ms / 1000.0) {
+        S.hang_since = 0;
+        rom_reset("the hung chip was reset");
+    }
+}
+
+/* Bytes from the host, as the chip in its current state takes them. */
+static void take_bytes(uint8_t *buf, size_t len, esp01_slip_decoder *dec,
+                       uint8_t *framebuf)
+{
+    static double last_boot_text;
+    double t = now_s();
+    S.rx_bytes += (uint64_t)len;
+    S.host_baud = host_baud_now();
+    if (S.rx_clock < t)
+        S.rx_clock = t;
+    if (!S.powered || S.running)
+        return;
+    if (S.boot_text) {
+        /* A chip that booted from flash: text, never a loader reply. */
+        if (t - last_boot_text > 0.3) {
+            last_boot_text = t;
+            rom_boot_message(3, 6, 2);
+            text_out("load 0x40100000, len 31088, room 16 \r\n"
+                     "tail 0\r\nchksum 0x2c\r\n");
+        }
+        return;
+    }
+    if (rates_mismatch())
+        len = garble(buf, len);
+    size_t pos = 0;
+    while (pos < len && !S.running) {
+        size_t used = 0;
+        size_t flen = esp01_slip_feed(dec, buf + pos, len - pos, &used);
+        pos += used;
+        S.rx_clock += (double)used * byte_time();
+        if (flen) {
+            sleep_until(S.rx_clock);
+            handle_frame(framebuf, flen);
+        }
+    }
+}
+
+static void serve(void)
+{
     static uint8_t framebuf[ROM_RX_BUF];
     esp01_slip_decoder dec;
     esp01_slip_decoder_init(&dec, framebuf, sizeof framebuf);
-    double start = now_s(), last_boot_text = 0;
+    double start = now_s();
     S.powered = S.power_on_ms == 0;
     while (!sim_stop) {
-        if (!S.powered && now_s() - start >= (double)S.power_on_ms / 1000.0) {
-            S.powered = true;
-            rom_boot_message(1, 7, 1);
-            text_out("waiting for host\r\n");
-        }
-        if (S.hang_since > 0 && now_s() - S.hang_since >= S.hang_reset_ms / 1000.0) {
-            S.hang_since = 0;
-            rom_reset("the hung chip was reset");
-        }
+        timed_events(start);
         struct pollfd pfd = {S.master, POLLIN, 0};
         int r = poll(&pfd, 1, 50);
         if (r <= 0 || !(pfd.revents & POLLIN))
             continue;
         uint8_t buf[4096];
         ssize_t n = read(S.master, buf, sizeof buf);
-        if (n <= 0)
-            continue;
-        double t = now_s();
-        S.rx_bytes += (uint64_t)n;
-        S.host_baud = host_baud_now();
-        if (S.rx_clock < t)
-            S.rx_clock = t;
-        if (!S.powered || S.running)
-            continue;
-        if (S.boot_text) {
-            /* A chip that booted from flash: text, never a loader reply. */
-            if (t - last_boot_text > 0.3) {
-                last_boot_text = t;
-                rom_boot_message(3, 6, 2);
-                text_out("load 0x40100000, len 31088, room 16 \r\n"
-                         "tail 0\r\nchksum 0x2c\r\n");
-            }
-            continue;
-        }
-        size_t len = (size_t)n;
-        if (rates_mismatch())
-            len = garble(buf, len);
-        size_t pos = 0;
-        while (pos < len && !S.running) {
-            size_t used = 0;
-            size_t flen = esp01_slip_feed(&dec, buf + pos, len - pos, &used);
-            pos += used;
-            S.rx_clock += (double)used * byte_time();
-            if (flen) {
-                sleep_until(S.rx_clock);
-                handle_frame(framebuf, flen);
-            }
-        }
+        if (n > 0)
+            take_bytes(buf, (size_t)n, &dec, framebuf);
     }
+}
+
+int main(int argc, char **argv)
+{
+    struct flash_opts fo;
+    int rc = parse_options(argc, argv, &fo);
+    if (rc)
+        return rc;
+    if (flash_open(&fo) < 0 || open_line() < 0)
+        return 1;
+    catch_signals();
+    serve();
     stub_shutdown();
     flash_close();
     write_stats();

@@ -166,15 +166,18 @@ static uint8_t xor_sum(const uint8_t *p, size_t n)
     return s;
 }
 
-/* RAM the ROM loader and ROM code live in: an upload there crashes the
- * chip.  The loader receives into 0x3FFFA000..0x3FFFBFFF, ROM data and the
- * stack are above (esp8266-facts 5b); only IRAM 0x40100000..0x4010FFFF and
- * DRAM 0x3FFE8000..0x3FFF9FFF are free. */
+/* Where an upload may go (esp8266-facts 5b): IRAM 0x40100000..0x4010FFFF,
+ * which the ROM loader does not use, and DRAM 0x3FFE8000..0x3FFFBFFF.
+ * That DRAM includes 0x3FFFA000..0x3FFFBFFF: esptool's own stubs load their
+ * data there (esptool targets/stub_flasher/1/esp8266.json 0x3FFFACAC..,
+ * 2/esp8266.json 0x3FFFAE68.., esptool-js 0.7.0 0x3FFFAE6C..) and run on
+ * real chips.  0x3FFFC000 up holds the ROM's data and bss, and its stack
+ * (SP starts at 0x40000000) stays in use: writing there crashes the chip. */
 static bool mem_range_ok(uint32_t addr, uint32_t len)
 {
     uint64_t end = (uint64_t)addr + len;
     return (addr >= 0x40100000u && end <= 0x40110000u) ||
-           (addr >= 0x3FFE8000u && end <= 0x3FFFA000u);
+           (addr >= 0x3FFE8000u && end <= 0x3FFFC000u);
 }
 
 static void mem_store(uint32_t addr, const uint8_t *p, uint32_t len)
@@ -212,6 +215,19 @@ static void leave_loader_to_flash(void)
     text_out("(firmware running)\r\n");
 }
 
+/* romsim runs no code but its own stub (through QEMU).  A chip that jumps
+ * into code it was given answers as that code decides; romsim cannot know
+ * how, so it stays silent, as code that never speaks would, and says so
+ * plainly instead of claiming the chip crashed. */
+static void foreign_code(const char *why)
+{
+    logf_("romsim: MEM_END entry 0x%08x: the uploaded code is not esp01's "
+          "stub (%s); romsim cannot run foreign code: nothing answers now",
+          S.mem_entry, why);
+    fprintf(stderr, "romsim: MEM_END entry 0x%08x: the uploaded code is not "
+            "esp01's stub; romsim cannot run foreign code\n", S.mem_entry);
+}
+
 /* FLASH_DATA and MEM_DATA share the checks up to the checksum (R5, R7). */
 static bool data_checks(const uint8_t *d, size_t len, uint32_t chk,
                         bool flash)
@@ -245,19 +261,214 @@ static bool data_checks(const uint8_t *d, size_t len, uint32_t chk,
     return true;
 }
 
+/* R1: before the first SYNC only a SYNC is acted on. */
+static void first_sync(const uint8_t *f, size_t n)
+{
+    if (n < 2 || f[0] != 0x00 || f[1] != 0x08)
+        return;
+    S.synced = true;
+    S.chip_baud = S.host_baud;
+    S.resp_op = 0x08;
+    if (n >= 12)
+        S.resp_value = esp01_le32(f + 8);
+    logf_("synced at %u baud", S.chip_baud);
+    send_reply(0, 0);
+}
+
+static void cmd_sync(uint8_t *d, size_t len, uint32_t chk) /* R8 */
+{
+    (void)chk;
+    if (len >= 4)
+        S.resp_value = esp01_le32(d);
+    send_reply(0, 0);
+}
+
+static void cmd_read_reg(uint8_t *d, size_t len, uint32_t chk) /* R9 */
+{
+    (void)chk;
+    if (len < 4) {
+        S.invalid++;
+        send_reply(1, 0x05);
+        return;
+    }
+    S.resp_value = read_reg(esp01_le32(d));
+    send_reply(0, 0);
+}
+
+static void cmd_write_reg(uint8_t *d, size_t len, uint32_t chk) /* R9 */
+{
+    (void)chk;
+    for (size_t i = 0; i + 16 <= len; i += 16) {
+        uint32_t us = esp01_le32(d + i + 12) & 0xFFFF;
+        if (us)
+            sleep_s(us / 1e6);
+        write_reg(esp01_le32(d + i), esp01_le32(d + i + 4),
+                  esp01_le32(d + i + 8));
+    }
+    send_reply(0, 0);
+}
+
+static void cmd_spi_params(uint8_t *d, size_t len, uint32_t chk) /* R10 */
+{
+    (void)chk;
+    if (len != 24) {
+        send_reply(1, 0x05);
+        return;
+    }
+    flash_param_set(esp01_le32(d), esp01_le32(d + 4), esp01_le32(d + 8),
+                    esp01_le32(d + 12), esp01_le32(d + 16),
+                    esp01_le32(d + 20));
+    send_reply(0, 0);
+}
+
+/* FLASH_BEGIN and MEM_BEGIN set the same download state. */
+static void begin_download(const uint8_t *d, bool mem)
+{
+    S.dl_valid = true;
+    S.dl_mem = mem;
+    S.dl_size = esp01_le32(d);
+    S.dl_blocks = esp01_le32(d + 4);
+    S.dl_block_size = esp01_le32(d + 8);
+    S.dl_addr = esp01_le32(d + 12);
+    S.dl_seq = S.dl_done = 0;
+}
+
+static void cmd_flash_begin(uint8_t *d, size_t len, uint32_t chk) /* R4 */
+{
+    (void)chk;
+    flash_attach();
+    if (len != 16 || esp01_le32(d + 8) > S.max_block) {
+        logf_("FLASH_BEGIN refused: body %zu bytes, block size %u", len,
+              len >= 12 ? esp01_le32(d + 8) : 0);
+        send_reply(1, 0x05);
+        return;
+    }
+    begin_download(d, false);
+    S.flash_begins++;
+    uint64_t before = S.erased_sectors;
+    int rc = rom_SPIEraseArea(S.dl_addr, S.dl_size);
+    logf_("FLASH_BEGIN erase=0x%x blocks=%u block_size=%u offset=0x%x -> "
+          "%s, %llu sectors erased", S.dl_size, S.dl_blocks,
+          S.dl_block_size, S.dl_addr, rc ? "refused (error 6)" : "ok",
+          (unsigned long long)(S.erased_sectors - before));
+    send_reply(rc ? 1 : 0, rc ? 0x06 : 0);
+}
+
+static void cmd_flash_data(uint8_t *d, size_t len, uint32_t chk) /* R5 */
+{
+    if (++S.data_packets == S.bad_data_at && len > 16) {
+        d[16] ^= 0x5A; /* arrives damaged: the checksum must catch it */
+        logf_("FLASH_DATA #%u damaged on purpose", S.data_packets);
+    }
+    if (!data_checks(d, len, chk, true))
+        return;
+    uint32_t dlen = esp01_le32(d);
+    rom_SPIWrite(S.dl_addr, d + 16, dlen);
+    uint8_t back[MAX_BLOCK];
+    rom_SPIRead(S.dl_addr, back, dlen);
+    if (xor_sum(back, dlen) != (uint8_t)chk) {
+        logf_("FLASH_DATA at 0x%x: read-back differs (error 8)", S.dl_addr);
+        send_reply(1, 0x08);
+        return;
+    }
+    logf_("FLASH_DATA seq %u: %u bytes at 0x%x", S.dl_seq - 1, dlen,
+          S.dl_addr);
+    S.dl_addr += dlen;
+    S.dl_done += dlen;
+    S.data_bytes += dlen;
+    send_reply(0, 0);
+}
+
+static void cmd_flash_end(uint8_t *d, size_t len, uint32_t chk) /* R6 */
+{
+    (void)d;
+    (void)len;
+    (void)chk;
+    bool ok = S.dl_valid && S.dl_seq == S.dl_blocks && S.dl_done == S.dl_size;
+    logf_("FLASH_END: %s (blocks %u of %u, bytes %u, erase size %u)",
+          ok ? "ok" : "error 6", S.dl_seq, S.dl_blocks, S.dl_done, S.dl_size);
+    send_reply(ok ? 0 : 1, ok ? 0 : 0x06);
+    leave_loader_to_flash();
+}
+
+static void cmd_mem_begin(uint8_t *d, size_t len, uint32_t chk) /* R7 */
+{
+    (void)chk;
+    if (S.refuse_mem) {
+        logf_("MEM_BEGIN refused (--refuse-upload)");
+        send_reply(1, 0x05);
+        return;
+    }
+    if (len != 16 || esp01_le32(d + 8) > MAX_BLOCK) {
+        send_reply(1, 0x05);
+        return;
+    }
+    begin_download(d, true);
+    logf_("MEM_BEGIN size %u blocks %u block size %u at 0x%08x", S.dl_size,
+          S.dl_blocks, S.dl_block_size, S.dl_addr);
+    send_reply(0, 0);
+    if (S.stub_mode && !S.hang_reset_ms)
+        stub_prepare();
+}
+
+static void cmd_mem_data(uint8_t *d, size_t len, uint32_t chk) /* R7 */
+{
+    if (!data_checks(d, len, chk, false))
+        return;
+    uint32_t dlen = esp01_le32(d);
+    if (!mem_range_ok(S.dl_addr, dlen)) {
+        logf_("MEM_DATA to 0x%08x+%u overwrites the ROM's own memory: "
+              "the chip crashes", S.dl_addr, dlen);
+        S.mem_overflow = true;
+        S.running = true;
+        return;
+    }
+    mem_store(S.dl_addr, d + 16, dlen);
+    logf_("MEM_DATA seq %u: %u bytes at 0x%08x", S.dl_seq - 1, dlen,
+          S.dl_addr);
+    S.dl_addr += dlen;
+    S.dl_done += dlen;
+    send_reply(0, 0);
+}
+
+static void cmd_mem_end(uint8_t *d, size_t len, uint32_t chk) /* R7 */
+{
+    (void)chk;
+    if (len > 8) {
+        send_reply(1, 0x05);
+        return;
+    }
+    send_reply(0, 0);
+    if (len < 1 || d[0] != 0)
+        return;
+    S.mem_entry = len >= 8 ? esp01_le32(d + 4) : 0;
+    S.running = true;
+    logf_("MEM_END: jumping to 0x%08x", S.mem_entry);
+    char why[160];
+    if (S.hang_reset_ms) {
+        logf_("MEM_END: the uploaded code hangs (--hang-reset-after)");
+        S.hang_since = now_s();
+    } else if (S.stub_mode && stub_matches_upload(why, sizeof why))
+        stub_run();
+    else
+        foreign_code(S.stub_mode ? why : "stub mode off");
+}
+
+typedef void (*command_fn)(uint8_t *d, size_t len, uint32_t chk);
+
+/* The ROM's command table, 0x02..0x0B (R3: the rest is error 5). */
+static const command_fn commands[12] = {
+    [0x02] = cmd_flash_begin, [0x03] = cmd_flash_data,
+    [0x04] = cmd_flash_end,   [0x05] = cmd_mem_begin,
+    [0x06] = cmd_mem_end,     [0x07] = cmd_mem_data,
+    [0x08] = cmd_sync,        [0x09] = cmd_write_reg,
+    [0x0A] = cmd_read_reg,    [0x0B] = cmd_spi_params,
+};
+
 void rom_handle(uint8_t *f, size_t n)
 {
     if (!S.synced) {
-        /* R1 */
-        if (n < 2 || f[0] != 0x00 || f[1] != 0x08)
-            return;
-        S.synced = true;
-        S.chip_baud = S.host_baud;
-        S.resp_op = 0x08;
-        if (n >= 12)
-            S.resp_value = esp01_le32(f + 8);
-        logf_("synced at %u baud", S.chip_baud);
-        send_reply(0, 0);
+        first_sync(f, n);
         return;
     }
     if (n < 8 || f[0] != 0x00) {
@@ -267,9 +478,7 @@ void rom_handle(uint8_t *f, size_t n)
     }
     uint8_t op = f[1];
     size_t len = esp01_le16(f + 2);
-    uint32_t chk = esp01_le32(f + 4);
-    const uint8_t *d = f + 8;
-    if (op < 2 || op >= 12) {
+    if (op >= sizeof commands / sizeof commands[0] || !commands[op]) {
         S.invalid++;
         logf_("command 0x%02x: invalid", op);
         send_reply(1, 0x05);
@@ -285,165 +494,5 @@ void rom_handle(uint8_t *f, size_t n)
         return;
     }
     S.resp_op = op;
-    switch (op) {
-    case 0x08: /* R8 */
-        if (len >= 4)
-            S.resp_value = esp01_le32(d);
-        send_reply(0, 0);
-        return;
-    case 0x0A: /* R9 */
-        if (len < 4) {
-            S.invalid++;
-            send_reply(1, 0x05);
-            return;
-        }
-        S.resp_value = read_reg(esp01_le32(d));
-        send_reply(0, 0);
-        return;
-    case 0x09:
-        for (size_t i = 0; i + 16 <= len; i += 16) {
-            uint32_t us = esp01_le32(d + i + 12) & 0xFFFF;
-            if (us)
-                sleep_s(us / 1e6);
-            write_reg(esp01_le32(d + i), esp01_le32(d + i + 4),
-                      esp01_le32(d + i + 8));
-        }
-        send_reply(0, 0);
-        return;
-    case 0x0B: /* R10 */
-        if (len != 24) {
-            send_reply(1, 0x05);
-            return;
-        }
-        flash_param_set(esp01_le32(d), esp01_le32(d + 4), esp01_le32(d + 8),
-                        esp01_le32(d + 12), esp01_le32(d + 16),
-                        esp01_le32(d + 20));
-        send_reply(0, 0);
-        return;
-    case 0x02: { /* R4 */
-        flash_attach();
-        if (len != 16 || esp01_le32(d + 8) > S.max_block) {
-            logf_("FLASH_BEGIN refused: body %zu bytes, block size %u", len,
-                  len >= 12 ? esp01_le32(d + 8) : 0);
-            send_reply(1, 0x05);
-            return;
-        }
-        S.dl_valid = true;
-        S.dl_mem = false;
-        S.dl_size = esp01_le32(d);
-        S.dl_blocks = esp01_le32(d + 4);
-        S.dl_block_size = esp01_le32(d + 8);
-        S.dl_addr = esp01_le32(d + 12);
-        S.dl_seq = S.dl_done = 0;
-        S.flash_begins++;
-        uint64_t before = S.erased_sectors;
-        int rc = rom_SPIEraseArea(S.dl_addr, S.dl_size);
-        logf_("FLASH_BEGIN erase=0x%x blocks=%u block_size=%u offset=0x%x -> "
-              "%s, %llu sectors erased", S.dl_size, S.dl_blocks,
-              S.dl_block_size, S.dl_addr, rc ? "refused (error 6)" : "ok",
-              (unsigned long long)(S.erased_sectors - before));
-        send_reply(rc ? 1 : 0, rc ? 0x06 : 0);
-        return;
-    }
-    case 0x03: { /* R5 */
-        if (++S.data_packets == S.bad_data_at && len > 16) {
-            f[8 + 16] ^= 0x5A; /* arrives damaged: the checksum must catch it */
-            logf_("FLASH_DATA #%u damaged on purpose", S.data_packets);
-        }
-        if (!data_checks(d, len, chk, true))
-            return;
-        uint32_t dlen = esp01_le32(d);
-        rom_SPIWrite(S.dl_addr, d + 16, dlen);
-        uint8_t back[MAX_BLOCK];
-        rom_SPIRead(S.dl_addr, back, dlen);
-        if (xor_sum(back, dlen) != (uint8_t)chk) {
-            logf_("FLASH_DATA at 0x%x: read-back differs (error 8)",
-                  S.dl_addr);
-            send_reply(1, 0x08);
-            return;
-        }
-        logf_("FLASH_DATA seq %u: %u bytes at 0x%x", S.dl_seq - 1, dlen,
-              S.dl_addr);
-        S.dl_addr += dlen;
-        S.dl_done += dlen;
-        S.data_bytes += dlen;
-        send_reply(0, 0);
-        return;
-    }
-    case 0x04: { /* R6 */
-        bool ok = S.dl_valid && S.dl_seq == S.dl_blocks &&
-                  S.dl_done == S.dl_size;
-        logf_("FLASH_END: %s (blocks %u of %u, bytes %u, erase size %u)",
-              ok ? "ok" : "error 6", S.dl_seq, S.dl_blocks, S.dl_done,
-              S.dl_size);
-        send_reply(ok ? 0 : 1, ok ? 0 : 0x06);
-        leave_loader_to_flash();
-        return;
-    }
-    case 0x05: /* R7 */
-        if (S.refuse_mem) {
-            logf_("MEM_BEGIN refused (--refuse-upload)");
-            send_reply(1, 0x05);
-            return;
-        }
-        if (len != 16 || esp01_le32(d + 8) > MAX_BLOCK) {
-            send_reply(1, 0x05);
-            return;
-        }
-        S.dl_valid = true;
-        S.dl_mem = true;
-        S.dl_size = esp01_le32(d);
-        S.dl_blocks = esp01_le32(d + 4);
-        S.dl_block_size = esp01_le32(d + 8);
-        S.dl_addr = esp01_le32(d + 12);
-        S.dl_seq = S.dl_done = 0;
-        logf_("MEM_BEGIN size %u blocks %u block size %u at 0x%08x",
-              S.dl_size, S.dl_blocks, S.dl_block_size, S.dl_addr);
-        send_reply(0, 0);
-        if (S.stub_mode && !S.hang_reset_ms)
-            stub_prepare();
-        return;
-    case 0x07: {
-        if (!data_checks(d, len, chk, false))
-            return;
-        uint32_t dlen = esp01_le32(d);
-        if (!mem_range_ok(S.dl_addr, dlen)) {
-            logf_("MEM_DATA to 0x%08x+%u overwrites the ROM's own memory: "
-                  "the chip crashes", S.dl_addr, dlen);
-            S.mem_overflow = true;
-            S.running = true;
-            return;
-        }
-        mem_store(S.dl_addr, d + 16, dlen);
-        S.dl_addr += dlen;
-        S.dl_done += dlen;
-        send_reply(0, 0);
-        return;
-    }
-    case 0x06:
-        if (len > 8) {
-            send_reply(1, 0x05);
-            return;
-        }
-        send_reply(0, 0);
-        if (len >= 1 && d[0] == 0) {
-            S.mem_entry = len >= 8 ? esp01_le32(d + 4) : 0;
-            S.running = true;
-            logf_("MEM_END: jumping to 0x%08x", S.mem_entry);
-            char why[160];
-            if (S.hang_reset_ms) {
-                logf_("MEM_END: the uploaded code hangs (--hang-reset-after)");
-                S.hang_since = now_s();
-            } else if (S.stub_mode && stub_matches_upload(why, sizeof why))
-                stub_run();
-            else
-                logf_("RAM code is not our stub (%s): nothing answers now",
-                      S.stub_mode ? why : "stub mode off");
-        }
-        return;
-    default:
-        /* 0x02..0x0B are all handled above. */
-        send_reply(1, 0x05);
-        return;
-    }
+    commands[op](f + 8, len, esp01_le32(f + 4));
 }
