@@ -24,6 +24,7 @@ static uint8_t ascii_upper(uint8_t c)
 {
     return c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : c;
 }
+
 /* What FatFs would refuse or silently change in a name. */
 static int name_check(const char *name, size_t len, const char *path,
                       esp01_err *err)
