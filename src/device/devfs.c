@@ -119,24 +119,24 @@ static void core_helpers(const esp01_devfs *fs, struct sbuf *c)
         devfs_sb_printf(c, "def _ex(p):return ('f',os.size(p))\n");
     if (fs->has_sha256)
         devfs_sb_printf(c, "def _eH(p):\n h=_es();f=open(p,'rb')\n"
-                     " while 1:\n  b=f.read(256)\n  if not b:break\n  h.update(b)\n"
-                     " f.close();return _eh(h.digest())\n");
+                           " while 1:\n  b=f.read(256)\n  if not b:break\n  h.update(b)\n"
+                           " f.close();return _eh(h.digest())\n");
     devfs_sb_printf(c, "def _eV(t,p,h,n):\n g=%s\n"
-                 " if g!=%s:\n  os.remove(t);print('BAD',g);return\n",
-              fs->has_sha256 ? "_eH(t)" : "_ex(t)[1]",
-              fs->has_sha256 ? "h" : "n");
+                       " if g!=%s:\n  os.remove(t);print('BAD',g);return\n",
+                    fs->has_sha256 ? "_eH(t)" : "_ex(t)[1]",
+                    fs->has_sha256 ? "h" : "n");
     if (fs->has_rename)
         devfs_sb_printf(c, " try:os.rename(t,p)\n"
-                     " except OSError:\n  os.remove(p);os.rename(t,p)\n");
+                           " except OSError:\n  os.remove(p);os.rename(t,p)\n");
     else
         devfs_sb_printf(c, " a=open(t,'rb');b=open(p,'wb')\n"
-                     " while 1:\n  c=a.read(256)\n  if not c:break\n  b.write(c)\n"
-                     " a.close();b.close();os.remove(t)\n");
+                           " while 1:\n  c=a.read(256)\n  if not c:break\n  b.write(c)\n"
+                           " a.close();b.close();os.remove(t)\n");
     devfs_sb_printf(c, " print('OK')\n");
 }
 
 int devfs_path_literal(const char *path, char *out, size_t cap,
-                        esp01_err *err)
+                       esp01_err *err)
 {
     size_t o = 0, len = strlen(path);
     if (len >= ESP01_DEVPATH_MAX)
@@ -160,7 +160,7 @@ int devfs_path_literal(const char *path, char *out, size_t cap,
 }
 
 int devfs_run_small(esp01_devfs *fs, const char *code, char **out,
-                     esp01_err *err)
+                    esp01_err *err)
 {
     return esp01_rawrepl_exec_capture(fs->repl, code, SMALL_OUTPUT, out, NULL,
                                       fs->timeout_ms, err);
@@ -192,7 +192,7 @@ static int by_number(const esp01_devfs *fs, const char *msg)
 }
 
 int devfs_explain(const esp01_devfs *fs, int rc, const char *path,
-                      esp01_err *err)
+                  esp01_err *err)
 {
     if (!err)
         return rc;
