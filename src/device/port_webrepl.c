@@ -1,8 +1,8 @@
 /*
  * The port interface over a WebREPL connection: a TCP socket carrying
- * RFC 6455 frames (websocket.c), logged in by webrepl.c.  Text frames are
- * the REPL, binary frames the file protocol.  This is the only file that
- * knows about sockets.
+ * RFC 6455 frames (websocket.c), logged in by webrepl_login.c.  Text
+ * frames are the REPL, binary frames the file protocol (webrepl.c).  This
+ * is the only file that knows about sockets.
  */
 #define _GNU_SOURCE /* getaddrinfo_a: a name lookup with a deadline */
 #include "esp01/hash.h"

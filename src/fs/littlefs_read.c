@@ -47,6 +47,52 @@ static bool mark_seen(uint8_t *seen, uint32_t b)
     return true;
 }
 
+/* The file in slot s of metadata block blk, at r->path, into r->out. */
+static int read_file(reader *r, const uint8_t *blk, const lfsd_slot *s,
+                     esp01_err *err)
+{
+    lfsd_fs *f = r->f;
+    const uint8_t *st = blk + s->struct_off;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int rc;
+    if (s->struct_type == T_INLINE) {
+        size = s->struct_len;
+        if (size) {
+            data = malloc(size);
+            if (!data)
+                return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+            memcpy(data, st, size);
+        }
+    } else if (s->struct_type == T_CTZ && s->struct_len == 8) {
+        size = esp01_le32(st + 4);
+        /* Blocks belong to one file each, so the files cannot hold more
+           than the partition; sharing them would let a small image claim
+           gigabytes. */
+        r->ctz_bytes += size;
+        if (r->ctz_bytes > (uint64_t)f->count * f->bs)
+            return esp01_fail(err, ESP01_E_FORMAT,
+                              "'%s': the files claim more data than the "
+                              "partition holds", r->path);
+        rc = lfsd_read_ctz(f, esp01_le32(st), (uint32_t)size, &data, r->path,
+                           err);
+        if (rc < 0)
+            return rc;
+        if (r->owner)
+            own_ctz(r, esp01_le32(st), (uint32_t)size);
+    } else {
+        return esp01_fail(err, ESP01_E_FORMAT,
+                          "file '%s' has no data pointer", r->path);
+    }
+    if (s->mtime_off)
+        rc = esp01_tree_add_file_mtime(r->out, r->path, data, size,
+                                       esp01_le64(blk + s->mtime_off), err);
+    else
+        rc = esp01_tree_add_file(r->out, r->path, data, size, err);
+    free(data);
+    return rc;
+}
+
 static int read_dir(reader *r, const uint32_t start[2], size_t plen,
                     int depth, esp01_err *err)
 {
@@ -128,48 +174,7 @@ static int read_dir(reader *r, const uint32_t start[2], size_t plen,
                     return rc;
                 /* the recursion reused deeper mdirs only; d is intact */
             } else {
-                uint8_t *data = NULL;
-                size_t size = 0;
-                if (s->struct_type == T_INLINE) {
-                    size = s->struct_len;
-                    if (size) {
-                        data = malloc(size);
-                        if (!data)
-                            return esp01_fail(err, ESP01_E_NOMEM,
-                                              "out of memory");
-                        memcpy(data, st, size);
-                    }
-                } else if (s->struct_type == T_CTZ && s->struct_len == 8) {
-                    size = esp01_le32(st + 4);
-                    /* Blocks belong to one file each, so the files cannot
-                       hold more than the partition; sharing them would let
-                       a small image claim gigabytes. */
-                    r->ctz_bytes += size;
-                    if (r->ctz_bytes > (uint64_t)f->count * f->bs)
-                        return esp01_fail(err, ESP01_E_FORMAT,
-                                          "'%s': the files claim more data "
-                                          "than the partition holds",
-                                          r->path);
-                    rc = lfsd_read_ctz(f, esp01_le32(st), (uint32_t)size, &data,
-                                  r->path, err);
-                    if (rc < 0)
-                        return rc;
-                    if (r->owner)
-                        own_ctz(r, esp01_le32(st), (uint32_t)size);
-                } else {
-                    return esp01_fail(err, ESP01_E_FORMAT,
-                                      "file '%s' has no data pointer",
-                                      r->path);
-                }
-                if (s->mtime_off)
-                    rc = esp01_tree_add_file_mtime(r->out, r->path, data,
-                                                   size,
-                                                   esp01_le64(blk + s->mtime_off),
-                                                   err);
-                else
-                    rc = esp01_tree_add_file(r->out, r->path, data, size,
-                                             err);
-                free(data);
+                rc = read_file(r, blk, s, err);
                 if (rc < 0)
                     return rc;
             }

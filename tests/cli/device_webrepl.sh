@@ -25,7 +25,10 @@ check "the server saw a login" test "$(ws_stat logins)" -ge 1
 expect_ok "mkdir" "$E" mkdir "$D"
 
 # A .py file, a binary file and an empty one, through the raw REPL.
-head -c 20000 "$SRCDIR/src/device/devfs.c" > "$TMP/code.py"
+# Source text as test data; all of devfs*.c, so that splitting the file
+# does not shrink it below the sizes used here.
+cat "$SRCDIR"/src/device/devfs*.c > "$TMP/source.txt"
+head -c 20000 "$TMP/source.txt" > "$TMP/code.py"
 head -c 7001 /dev/urandom > "$TMP/blob.bin"
 : > "$TMP/empty.txt"
 for f in code.py blob.bin empty.txt; do
@@ -204,7 +207,7 @@ if start_webrepl esp --rx-buffer 256; then
     check "256-byte buffer: put --webrepl-files" test "$seeded" -eq 1
     corrupt=0 read_back=0
     for i in 1 2 3; do
-        head -c $((9000 + i * 4000)) "$SRCDIR/src/device/devfs.c" > "$TMP/n$i.py"
+        head -c $((9000 + i * 4000)) "$TMP/source.txt" > "$TMP/n$i.py"
         "$E" put --baud 4000000 --encoding base64 "$TMP/n$i.py" :/tmp/n.py >/dev/null 2>&1 &&
             cp "$TMP/n$i.py" "$TMP/expect.py"
         if "$E" get :/tmp/n.py "$TMP/n.back" >/dev/null 2>&1; then
