@@ -100,7 +100,7 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 }
 
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)));
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
     char tmp[1024];
