@@ -98,7 +98,7 @@ static bool parse_device(const char *s, size_t len, char sep, esp01_hwid *out)
             out->pid = (uint16_t)v;
             pid = true;
         } else if (field(s + i, j - i, "MI_", 2, &v)) {
-            out->interface = (int)v;
+            out->iface = (int)v;
         } else if (sep == '+' && vid && pid && j > i + 1 && !memchr(s + i, '&', j - i)) {
             copy_printable(out->serial, sizeof out->serial, s + i, j - i - 1);
             out->channel = (char)upper((unsigned char)s[j - 1]);
@@ -111,7 +111,7 @@ static bool parse_device(const char *s, size_t len, char sep, esp01_hwid *out)
 bool esp01_hwid_parse(const char *id, esp01_hwid *out)
 {
     memset(out, 0, sizeof *out);
-    out->interface = -1;
+    out->iface = -1;
     const char *bs = strchr(id, '\\');
     if (!bs || bs == id || (size_t)(bs - id) >= sizeof out->bus)
         goto bad;
@@ -122,7 +122,7 @@ bool esp01_hwid_parse(const char *id, esp01_hwid *out)
     char sep = memchr(dev, '+', dlen) ? '+' : '&';
     if (!parse_device(dev, dlen, sep, out))
         goto bad;
-    if (inst && sep == '&' && out->interface < 0) {
+    if (inst && sep == '&' && out->iface < 0) {
         inst++;
         size_t n = strlen(inst);
         if (n > 0 && !strchr(inst, '&') && !strchr(inst, '\\'))
@@ -131,6 +131,6 @@ bool esp01_hwid_parse(const char *id, esp01_hwid *out)
     return true;
 bad:
     memset(out, 0, sizeof *out);
-    out->interface = -1;
+    out->iface = -1;
     return false;
 }

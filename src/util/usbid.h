@@ -23,7 +23,8 @@
 typedef struct esp01_hwid {
     char bus[16];      /* "USB", "FTDIBUS", as written */
     uint16_t vid, pid;
-    int interface;     /* MI_xx of a composite device, else -1 */
+    int iface;         /* MI_xx of a composite device, else -1 (not
+                        * "interface": Windows headers #define that) */
     char serial[128];  /* the device's serial number, or "" */
     char channel;      /* FTDI channel letter taken off the serial, or 0 */
 } esp01_hwid;
@@ -31,7 +32,8 @@ typedef struct esp01_hwid {
 /*
  * Parse an instance id or a hardware id (USB\VID_1A86&PID_7523&REV_0264),
  * in any letter case.  False when no VID and PID could be read; `out` is
- * then zeroed (interface -1).  Serial bytes that are not printable ASCII become '?'.
+ * then zeroed (iface -1).  Serial bytes that are not printable ASCII
+ * become '?'.
  */
 bool esp01_hwid_parse(const char *id, esp01_hwid *out);
 

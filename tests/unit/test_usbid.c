@@ -10,7 +10,7 @@ TEST(ch340_without_serial)
     CHECK_STR(h.bus, "USB");
     CHECK_EQ(h.vid, 0x1a86);
     CHECK_EQ(h.pid, 0x7523);
-    CHECK_EQ(h.interface, -1);
+    CHECK_EQ(h.iface, -1);
     /* Windows made that instance up: no serial number. */
     CHECK_STR(h.serial, "");
     CHECK_EQ(h.channel, 0);
@@ -49,10 +49,10 @@ TEST(composite_interface)
     CHECK(esp01_hwid_parse("USB\\VID_2E8A&PID_0005&MI_00\\6&3A7F5B1&0&0000", &h));
     CHECK_EQ(h.vid, 0x2e8a);
     CHECK_EQ(h.pid, 0x0005);
-    CHECK_EQ(h.interface, 0);
+    CHECK_EQ(h.iface, 0);
     CHECK_STR(h.serial, "");
     CHECK(esp01_hwid_parse("USB\\VID_303A&PID_1001&MI_02\\7&1D9A&0&0002", &h));
-    CHECK_EQ(h.interface, 2);
+    CHECK_EQ(h.iface, 2);
     CHECK_STR(esp01_serial_bridge(h.vid, h.pid), "Espressif USB");
 }
 
@@ -96,7 +96,7 @@ TEST(garbage_and_truncated)
             printf("  parsed: '%s'\n", bad[i]);
         CHECK(!ok);
         CHECK_EQ(h.vid, 0);
-        CHECK_EQ(h.interface, -1);
+        CHECK_EQ(h.iface, -1);
         CHECK_STR(h.serial, "");
     }
 }
