@@ -65,10 +65,29 @@ static const char *cert_problem(DWORD f)
     return NULL;
 }
 
+/* Words for WinHTTP's commonest errors where winhttp.dll has no message
+ * table (Wine's has none). */
+static const char *known_text(DWORD e)
+{
+    switch (e) {
+    case ERROR_WINHTTP_TIMEOUT: return "timed out";
+    case ERROR_WINHTTP_NAME_NOT_RESOLVED: return "could not resolve the host name";
+    case ERROR_WINHTTP_CANNOT_CONNECT: return "could not connect to the server";
+    case ERROR_WINHTTP_CONNECTION_ERROR: return "the connection was reset";
+    case ERROR_WINHTTP_SECURE_CHANNEL_ERROR: return "the TLS handshake failed";
+    case ERROR_WINHTTP_SECURE_FAILURE: return "the TLS certificate was refused";
+    case ERROR_WINHTTP_INVALID_SERVER_RESPONSE: return "the server's reply is not HTTP";
+    case ERROR_WINHTTP_INVALID_URL: return "not a valid URL";
+    default: return NULL;
+    }
+}
+
 static int fail_for(DWORD e, const struct get *g, esp01_err *err)
 {
     char text[200];
     const char *why = esp01_win_strerror(e, GetModuleHandleW(L"winhttp.dll"), text, sizeof text);
+    if (strncmp(why, "error ", 6) == 0 && known_text(e))
+        why = known_text(e);
     const char *url = g->url;
     const esp01_http_opts *o = g->opts;
     size_t got = g->reply->len;
@@ -79,6 +98,7 @@ static int fail_for(DWORD e, const struct get *g, esp01_err *err)
     case ERROR_WINHTTP_AUTODETECTION_FAILED:
         return esp01_fail(err, ESP01_E_IO, "cannot reach %s: %s", url, why);
     case ERROR_WINHTTP_TIMEOUT:
+    case WSAETIMEDOUT: /* what Wine reports for a stalled read */
         if (!g->connected && got == 0)
             return esp01_fail(err, ESP01_E_IO, "cannot reach %s: no connection within %u s", url,
                               o->connect_timeout_s ? o->connect_timeout_s : 20);
