@@ -115,6 +115,12 @@ static int serial_write(esp01_port *port, const uint8_t *buf, size_t len, uint64
         DWORD chunk = left > 0x40000000u ? 0x40000000u : (DWORD)left, n = 0;
         if (!WriteFile(s->h, buf + done, chunk, &n, NULL)) {
             DWORD e = GetLastError();
+            /* Some drivers fail a write that timed out instead of returning
+             * short; either way the deadline check above reports it. */
+            if (e == ERROR_SEM_TIMEOUT || e == ERROR_TIMEOUT) {
+                done += n;
+                continue;
+            }
             char text[200];
             return esp01_fail(err, ESP01_E_IO, "cannot write '%s' at byte %zu of %zu: %s",
                               s->path, done + n, len,
