@@ -56,12 +56,22 @@ typedef struct esp01_err {
 const char *esp01_strerror(int code);
 
 /*
+ * The printf format checking of the compiler's target.  MinGW's "printf"
+ * is Microsoft's, which knows no %zu; the Windows build, which uses
+ * MinGW's C99 printf, sets this to gnu_printf (the Makefile says so, not
+ * an #ifdef).
+ */
+#ifndef ESP01_PRINTF_FORMAT
+#define ESP01_PRINTF_FORMAT printf
+#endif
+
+/*
  * Record a failure in `err` (if not NULL) and return `code`, so that library
  * code can write `return esp01_fail(err, ESP01_E_FORMAT, "...", ...);`.
  */
 int esp01_fail(esp01_err *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(ESP01_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 

@@ -1,7 +1,8 @@
 /*
  * hash.h - digests used across formats and protocols (firmware MD5 trailer,
- * sha256 of files on the device).  Thin wrappers over Debian's libmd and
- * zlib, so the rest of the library does not depend on their headers.
+ * sha256 of files on the device).  Thin wrappers over the OS's digests
+ * (Debian's libmd; BCrypt on Windows) and zlib, so the rest of the library
+ * does not depend on their headers.
  */
 #ifndef ESP01_HASH_H
 #define ESP01_HASH_H

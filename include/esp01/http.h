@@ -10,6 +10,10 @@
  * the proxy variables (http_proxy, https_proxy, no_proxy, all_proxy).
  * Redirects are followed (http and https only), and a transfer that
  * moves no byte for `stall_s` seconds is abandoned.
+ *
+ * On Windows the same function is WinHTTP's (src/os/win32/http.c): the
+ * system's proxy settings and certificate store, no ca_bundle (setting
+ * one fails with ESP01_E_UNSUPPORTED), and *cancel seen between reads.
  */
 #ifndef ESP01_HTTP_H
 #define ESP01_HTTP_H

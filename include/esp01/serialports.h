@@ -15,6 +15,13 @@
  * which resets boards wired for auto-reset.  Whether this user may open a
  * port is asked with access(2).  The two roots are parameters so that
  * tests can describe a machine with a directory tree.
+ *
+ * On Windows the ports come from SetupAPI instead (name and path "COM5",
+ * VID:PID and serial from the device instance id, product from the
+ * friendly name, driver from the service name); the roots are ignored,
+ * by_path, by_id and gid stay empty, and access_errno stays 0 (only
+ * opening a port would tell).  esp01_serial_nodes() lists the registry's
+ * SERIALCOMM, every COM port whatever its bus.
  */
 #ifndef ESP01_SERIALPORTS_H
 #define ESP01_SERIALPORTS_H

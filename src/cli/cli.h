@@ -25,14 +25,14 @@ struct cli_command {
 };
 
 /* "esp01: <message>" on stderr, then return EXIT_FAIL. */
-int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_error(const char *fmt, ...) __attribute__((format(ESP01_PRINTF_FORMAT, 1, 2)));
 /* "esp01: <command>: <message>" + a pointer to --help; return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)));
 /* Report a library failure: detail if there is any, else the generic text. */
 int cli_lib_error(int code, const esp01_err *err);
 /* "esp01: warning: <message>" on stderr. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(ESP01_PRINTF_FORMAT, 1, 2)));
 
 /* Parse "512K", "1M", "4096", "0x1000" into bytes.  false if malformed. */
 bool cli_parse_size(const char *s, uint64_t *out);

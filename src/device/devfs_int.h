@@ -28,7 +28,7 @@ struct sbuf {
 
 void devfs_sb_add(struct sbuf *b, const char *s, size_t n);
 void devfs_sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)));
 
 /*
  * A device path as a Python string literal.  Control bytes are refused;

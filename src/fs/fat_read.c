@@ -53,7 +53,7 @@ typedef struct walker {
  */
 static int problem(walker *w, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

@@ -199,11 +199,11 @@ typedef struct lfsd_mdir {
 
 /* Count a problem and pass it to f->report (if any). */
 void lfsd_problem(lfsd_fs *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)));
 
 /* Pass a finding that is not damage to f->note (if any). */
 void lfsd_note(lfsd_fs *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(ESP01_PRINTF_FORMAT, 2, 3)));
 
 /* Probe the superblock and fill `f` for the partition at the start of buf. */
 int lfsd_open(lfsd_fs *f, const uint8_t *buf, size_t len, esp01_err *err);

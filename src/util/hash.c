@@ -1,25 +1,8 @@
+/* The digests are the OS's (src/os/posix/hash.c: libmd; src/os/win32/hash.c:
+ * BCrypt); what is plain arithmetic is here. */
 #include "esp01/hash.h"
 
-#include <md5.h>
-#include <sha1.h>
-#include <sha2.h>
 #include <zlib.h>
-
-void esp01_md5(const uint8_t *data, size_t len, uint8_t out[16])
-{
-    MD5_CTX ctx;
-    MD5Init(&ctx);
-    MD5Update(&ctx, data, len);
-    MD5Final(out, &ctx);
-}
-
-void esp01_sha256(const uint8_t *data, size_t len, uint8_t out[32])
-{
-    SHA2_CTX ctx;
-    SHA256Init(&ctx);
-    SHA256Update(&ctx, data, len);
-    SHA256Final(out, &ctx);
-}
 
 uint32_t esp01_crc32(uint32_t crc, const uint8_t *data, size_t len)
 {
@@ -42,14 +25,6 @@ void esp01_hex(const uint8_t *data, size_t len, char *out)
         out[2 * i + 1] = digits[data[i] & 15];
     }
     out[2 * len] = '\0';
-}
-
-void esp01_sha1(const uint8_t *data, size_t len, uint8_t out[20])
-{
-    SHA1_CTX ctx;
-    SHA1Init(&ctx);
-    SHA1Update(&ctx, data, len);
-    SHA1Final(out, &ctx);
 }
 
 size_t esp01_base64_encode(const uint8_t *in, size_t n, char *out)

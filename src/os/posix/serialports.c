@@ -16,28 +16,6 @@
 
 #define MAX_PORTS 256u
 
-static const struct {
-    uint16_t vid, pid;
-    const char *name;
-} bridges[] = {
-    {0x1a86, 0x7523, "CH340"},       {0x1a86, 0x5523, "CH341"},
-    {0x1a86, 0x55d4, "CH9102"},      {0x10c4, 0xea60, "CP210x"},
-    {0x0403, 0x6001, "FTDI FT232R"}, {0x0403, 0x6010, "FTDI FT2232"},
-    {0x0403, 0x6011, "FTDI FT4232"}, {0x0403, 0x6014, "FTDI FT232H"},
-    {0x0403, 0x6015, "FTDI FT-X"},   {0x067b, 0x2303, "PL2303"},
-    {0x067b, 0x23a3, "PL2303"},
-};
-
-const char *esp01_serial_bridge(uint16_t vid, uint16_t pid)
-{
-    if (vid == 0x303a)
-        return "Espressif USB";
-    for (size_t i = 0; i < sizeof bridges / sizeof bridges[0]; i++)
-        if (bridges[i].vid == vid && bridges[i].pid == pid)
-            return bridges[i].name;
-    return NULL;
-}
-
 /* One line of a sysfs attribute, trimmed, non-printable bytes as '?'
  * (the strings come from the USB device's descriptors). */
 static bool read_attr(const char *dir, const char *attr, char *out, size_t cap)
