@@ -276,14 +276,26 @@ int esp01_os_read_secret(const char *prompt, char *out, size_t cap,
 /* A connected TCP socket; owned by the caller until esp01_os_tcp_close(). */
 typedef struct esp01_os_tcp esp01_os_tcp;
 
+/* The addresses of a host; owned by the caller until esp01_os_tcp_free(). */
+typedef struct esp01_os_addrs esp01_os_addrs;
+
 /*
- * Look up `host` (name or address) and connect to `port` by deadline_ms
- * (esp01_now_ms clock), trying each address.  Nagle is off: small writes
- * go at once.  ESP01_E_NOTFOUND: no such host; ESP01_E_TIMEOUT: the
- * lookup or the connection took too long; ESP01_E_EXISTS: refused (a
- * machine is there, nothing listens); ESP01_E_IO: anything else.
+ * Look up `host` (a name or a numeric address) for TCP `port` by
+ * deadline_ms (esp01_now_ms clock).  ESP01_E_NOTFOUND: no such host;
+ * ESP01_E_TIMEOUT: the lookup took too long; ESP01_E_IO: it could not
+ * start.
  */
-int esp01_os_tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms,
+int esp01_os_tcp_lookup(const char *host, uint16_t port, uint64_t deadline_ms,
+                        esp01_os_addrs **out, esp01_err *err);
+void esp01_os_tcp_free(esp01_os_addrs *addrs);
+
+/*
+ * Connect to the first of `addrs` that answers, by deadline_ms.  Nagle is
+ * off: small writes go at once.  ESP01_E_TIMEOUT: no answer in time;
+ * ESP01_E_EXISTS: refused (a machine is there, nothing listens);
+ * ESP01_E_IO: anything else (err says what, for the last address tried).
+ */
+int esp01_os_tcp_connect(const esp01_os_addrs *addrs, uint64_t deadline_ms,
                          esp01_os_tcp **out, esp01_err *err);
 
 /* All of buf by deadline_ms, or ESP01_E_TIMEOUT (the peer takes no more)

@@ -20,7 +20,7 @@
 /* errno as the library's code, its text as the detail. */
 static int sys_fail(esp01_err *err, int e)
 {
-    int code = e == ENOENT || e == ENOTDIR ? ESP01_E_NOTFOUND
+    int code = e == ENOENT                  ? ESP01_E_NOTFOUND
                : e == EEXIST               ? ESP01_E_EXISTS
                : e == ENOMEM               ? ESP01_E_NOMEM
                                            : ESP01_E_IO;

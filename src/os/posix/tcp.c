@@ -25,6 +25,10 @@ struct esp01_os_tcp {
     int fd;
 };
 
+struct esp01_os_addrs {
+    struct addrinfo *list;
+};
+
 static int remaining_ms(uint64_t deadline_ms)
 {
     uint64_t now = esp01_now_ms();
@@ -145,7 +149,31 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *fd_out
     return 0;
 }
 
-int esp01_os_tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms,
+int esp01_os_tcp_lookup(const char *host, uint16_t port, uint64_t deadline_ms,
+                        esp01_os_addrs **out, esp01_err *err)
+{
+    *out = NULL;
+    esp01_os_addrs *a = malloc(sizeof *a);
+    if (!a)
+        return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
+    int rc = resolve(host, port, &a->list, deadline_ms, err);
+    if (rc < 0) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void esp01_os_tcp_free(esp01_os_addrs *addrs)
+{
+    if (addrs) {
+        freeaddrinfo(addrs->list);
+        free(addrs);
+    }
+}
+
+int esp01_os_tcp_connect(const esp01_os_addrs *addrs, uint64_t deadline_ms,
                          esp01_os_tcp **out, esp01_err *err)
 {
     *out = NULL;
@@ -153,17 +181,10 @@ int esp01_os_tcp_connect(const char *host, uint16_t port, uint64_t deadline_ms,
     if (!s)
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     s->fd = -1;
-    struct addrinfo *res = NULL;
-    int rc = resolve(host, port, &res, deadline_ms, err);
-    if (rc < 0) {
-        free(s);
-        return rc;
-    }
     int why = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+    for (const struct addrinfo *ai = addrs->list; ai; ai = ai->ai_next)
         if (connect_one(ai, deadline_ms, &s->fd, &why) == 0)
             break;
-    freeaddrinfo(res);
     if (s->fd >= 0) {
         *out = s;
         return 0;
