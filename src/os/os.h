@@ -155,6 +155,10 @@ bool esp01_os_realpath(const char *path, char *out, size_t cap);
 /* The running program's own file, into out; false when unknown. */
 bool esp01_os_self_exe(char *out, size_t cap);
 
+/* The name of user group `gid` (as serialports.h reports it) into out;
+ * false when the system has no name for it. */
+bool esp01_os_group_name(unsigned gid, char *out, size_t cap);
+
 /* May this user run the file `path`? */
 bool esp01_os_is_executable(const char *path);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,15 @@ bool esp01_os_self_exe(char *out, size_t cap)
     out[len] = '\0';
     return true;
 #endif
+}
+
+bool esp01_os_group_name(unsigned gid, char *out, size_t cap)
+{
+    struct group *g = getgrgid((gid_t)gid);
+    if (!g || !g->gr_name)
+        return false;
+    snprintf(out, cap, "%s", g->gr_name);
+    return true;
 }
 
 bool esp01_os_is_executable(const char *path)

@@ -100,13 +100,13 @@ int esp01_os_child_read(esp01_os_child *c, void *buf, size_t cap,
         return 0;
     for (;;) {
         uint64_t now = esp01_now_ms();
-        if (now >= deadline_ms)
-            return esp01_fail(err, ESP01_E_TIMEOUT, "no output");
-        uint64_t left = deadline_ms - now;
+        uint64_t left = deadline_ms > now ? deadline_ms - now : 0;
         struct pollfd p = {c->fd, POLLIN, 0};
         int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
         if (r < 0 && errno != EINTR)
             return esp01_fail(err, ESP01_E_IO, "%s", strerror(errno));
+        if (r == 0 && left == 0)
+            return esp01_fail(err, ESP01_E_TIMEOUT, "no output");
         if (r <= 0)
             continue;
         ssize_t n = read(c->fd, buf, cap);
