@@ -1,13 +1,12 @@
 #include "esp01/devmods.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "esp01/fileio.h"
+#include "os/os.h"
 
 /* Shipped modules are small; this bounds what one read may take. */
 #define MODULE_MAX (256u << 10)
@@ -83,23 +82,23 @@ static int consider(const char *name, void *vctx)
 
 int esp01_devmods_list(const char *dir, char *out, size_t n, esp01_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return esp01_fail(err, ESP01_E_NOTFOUND, "cannot read '%s': %s", dir,
-                          strerror(errno));
+    esp01_os_dir *d;
+    esp01_err oe;
+    if (esp01_os_dir_open(dir, &d, &oe) < 0)
+        return esp01_fail(err, ESP01_E_NOTFOUND, "cannot read '%s': %s", dir, oe.msg);
     char names[ESP01_DEVMODS_MAX][ESP01_PY_NAME_MAX + 1];
     size_t count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && count < ESP01_DEVMODS_MAX) {
-        size_t len = strlen(e->d_name);
-        if (len < 4 || len - 3 > ESP01_PY_NAME_MAX || strcmp(e->d_name + len - 3, ".py") != 0)
+    const char *e;
+    while (count < ESP01_DEVMODS_MAX && (e = esp01_os_dir_next(d)) != NULL) {
+        size_t len = strlen(e);
+        if (len < 4 || len - 3 > ESP01_PY_NAME_MAX || strcmp(e + len - 3, ".py") != 0)
             continue;
-        memcpy(names[count], e->d_name, len - 3);
+        memcpy(names[count], e, len - 3);
         names[count][len - 3] = '\0';
         if (valid_name(names[count]))
             count++;
     }
-    closedir(d);
+    esp01_os_dir_close(d);
     qsort(names, count, sizeof names[0], (int (*)(const void *, const void *))strcmp);
     if (n)
         out[0] = '\0';

@@ -1,18 +1,12 @@
-#define _POSIX_C_SOURCE 200809L
 #include "esp01/mpy.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "esp01/fileio.h"
+#include "esp01/port.h"
+#include "os/os.h"
 
 int esp01_mpy_header_parse(const uint8_t *buf, size_t len, esp01_mpy_header *h,
                            esp01_err *err)
@@ -76,13 +70,6 @@ int esp01_mpy_cross_version_parse(const uint8_t *text, size_t len,
                       "mpy-cross --version does not say which .mpy version it emits");
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Run argv with stdout+stderr captured (first `cap` bytes kept, NUL-ended),
  * within ESP01_MPY_CROSS_TIMEOUT_MS.  Returns the exit status (0..255), or
@@ -90,47 +77,21 @@ static long now_ms(void)
  */
 static int run(char *const argv[], char *out, size_t cap, esp01_err *err)
 {
-    int fds[2];
-    if (pipe(fds) < 0)
-        return esp01_fail(err, ESP01_E_IO, "pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return esp01_fail(err, ESP01_E_IO, "fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        close(fds[1]);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        execvp(argv[0], argv);
-        /* 127 as a shell would: the parent reports it as "cannot run". */
-        _exit(127);
-    }
-    close(fds[1]);
+    esp01_os_child *c;
+    esp01_err oe;
+    int rc = esp01_os_spawn(argv, &c, &oe);
+    if (rc == ESP01_E_NOTFOUND)
+        return esp01_fail(err, rc, "cannot run '%s'", argv[0]);
+    if (rc < 0)
+        return esp01_fail(err, rc, "%s", oe.msg);
     size_t got = 0;
-    long deadline = now_ms() + ESP01_MPY_CROSS_TIMEOUT_MS;
+    uint64_t deadline = esp01_deadline_in(ESP01_MPY_CROSS_TIMEOUT_MS);
     bool timed_out = false;
     for (;;) {
-        long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd p = {fds[0], POLLIN, 0};
-        int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-        if (r < 0 && errno != EINTR)
-            break;
-        if (r <= 0)
-            continue;
         char buf[512];
-        ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
+        int n = esp01_os_child_read(c, buf, sizeof buf, deadline, &oe);
+        if (n == ESP01_E_TIMEOUT)
+            timed_out = true;
         if (n <= 0)
             break;
         size_t keep = got + 1 < cap ? cap - 1 - got : 0;
@@ -139,22 +100,19 @@ static int run(char *const argv[], char *out, size_t cap, esp01_err *err)
         memcpy(out + got, buf, keep);
         got += keep;
     }
-    close(fds[0]);
     out[got] = '\0';
     if (timed_out)
-        kill(pid, SIGKILL);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+        esp01_os_child_kill(c);
+    int st = esp01_os_child_wait(c);
     if (timed_out)
         return esp01_fail(err, ESP01_E_TIMEOUT, "%s did not finish within %d s", argv[0],
                           ESP01_MPY_CROSS_TIMEOUT_MS / 1000);
-    if (WIFSIGNALED(st))
+    if (st > 128)
         return esp01_fail(err, ESP01_E_IO, "%s was killed by signal %d", argv[0],
-                          WTERMSIG(st));
-    if (WEXITSTATUS(st) == 127)
+                          st - 128);
+    if (st == 127)
         return esp01_fail(err, ESP01_E_NOTFOUND, "cannot run '%s'", argv[0]);
-    return WEXITSTATUS(st);
+    return st;
 }
 
 /* First line of tool output, for a one-line error message. */
@@ -185,12 +143,11 @@ int esp01_mpy_cross_compile(const char *exe, const char *source_name,
                             const uint8_t *src, size_t len, uint8_t **out,
                             size_t *out_len, esp01_err *err)
 {
-    const char *tmp = getenv("TMPDIR");
     char dir[512], in_path[600], out_path[600];
-    snprintf(dir, sizeof dir, "%s/esp01-mpy.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return esp01_fail(err, ESP01_E_IO, "cannot make a temporary directory in %s: %s",
-                          tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    esp01_err oe;
+    if (esp01_os_make_temp_dir("esp01-mpy", dir, sizeof dir, &oe) < 0)
+        return esp01_fail(err, ESP01_E_IO, "cannot make a temporary directory: %s",
+                          oe.msg);
     snprintf(in_path, sizeof in_path, "%s/in.py", dir);
     snprintf(out_path, sizeof out_path, "%s/out.mpy", dir);
     int rc = esp01_write_file_atomic(in_path, src, len, err);
@@ -213,9 +170,9 @@ int esp01_mpy_cross_compile(const char *exe, const char *source_name,
             *out = NULL;
         }
     }
-    unlink(in_path);
-    unlink(out_path);
-    rmdir(dir);
+    esp01_os_remove(in_path, NULL);
+    esp01_os_remove(out_path, NULL);
+    esp01_os_remove(dir, NULL);
     return rc;
 }
 

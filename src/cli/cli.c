@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "os/os.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -93,5 +94,5 @@ bool cli_parse_size(const char *s, uint64_t *out)
 
 bool cli_stderr_is_tty(void)
 {
-    return isatty(STDERR_FILENO) == 1;
+    return esp01_os_isatty(ESP01_OS_STDERR);
 }

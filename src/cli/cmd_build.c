@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/build.h"
@@ -18,6 +16,7 @@
 #include "esp01/hostdir.h"
 #include "esp01/json.h"
 #include "esp01/mpy.h"
+#include "os/os.h"
 #include "fwcli.h"
 #include "project.h"
 
@@ -236,14 +235,15 @@ struct build_extras {
 static bool on_path(const char *name)
 {
     const char *path = getenv("PATH");
+    const char sep[2] = {esp01_os_path_list_sep(), '\0'};
     while (path && *path) {
-        size_t n = strcspn(path, ":");
+        size_t n = strcspn(path, sep);
         char cand[PATH_MAX];
         snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? path : ".", name);
-        if (access(cand, X_OK) == 0)
+        if (esp01_os_is_executable(cand))
             return true;
         path += n;
-        if (*path == ':')
+        if (*path == sep[0])
             path++;
     }
     return false;

@@ -1,13 +1,12 @@
 /* esp01 get [-r] :SRC [LOCAL] - copy device files to the host. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "esp01/fileio.h"
 #include "esp01/tree.h"
+#include "os/os.h"
 
 static const char usage[] =
     "usage: esp01 get [-r] :SRC [LOCAL]\n"
@@ -36,8 +35,7 @@ static int fetch(esp01_devfs *fs, const char *src, const char *local)
 
 static bool is_dir(const char *p)
 {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    return esp01_os_is_dir(p);
 }
 
 int cmd_get(int argc, char **argv)
@@ -89,8 +87,10 @@ int cmd_get(int argc, char **argv)
     if (rc < 0)
         return cli_dev_error(rc, &err);
     int status = EXIT_OK;
-    if (mkdir(local, 0777) < 0 && errno != EEXIST)
-        status = cli_error("cannot create '%s': %s", local, strerror(errno));
+    esp01_err oe;
+    int mrc = esp01_os_mkdir(local, &oe);
+    if (mrc < 0 && mrc != ESP01_E_EXISTS)
+        status = cli_error("cannot create '%s': %s", local, oe.msg);
     for (size_t i = 0; i < n && status == EXIT_OK; i++) {
         char dst[ESP01_PATH_MAX], from[ESP01_DEVPATH_MAX];
         if (!cli_dev_join(dst, sizeof dst, local, list[i].name) ||
@@ -99,9 +99,9 @@ int cmd_get(int argc, char **argv)
             break;
         }
         if (list[i].is_dir) {
-            if (mkdir(dst, 0777) < 0 && errno != EEXIST)
-                status = cli_error("cannot create '%s': %s", dst,
-                                   strerror(errno));
+            mrc = esp01_os_mkdir(dst, &oe);
+            if (mrc < 0 && mrc != ESP01_E_EXISTS)
+                status = cli_error("cannot create '%s': %s", dst, oe.msg);
         } else {
             status = fetch(fs, from, dst);
         }

@@ -6,11 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/portprobe.h"
+#include "os/os.h"
 #include "portpick.h"
 
 static const char usage[] =
@@ -55,60 +54,31 @@ struct probed {
     char why[ESP01_ERR_MAX];
 };
 
-/* Every port at once, one child process each: a port where nothing
- * answers costs a few seconds of waiting. */
+struct probe_job {
+    const esp01_serial_list *list;
+    esp01_port_probe_opts opts;
+};
+
+static void probe_one(size_t i, void *slot, void *arg)
+{
+    const struct probe_job *j = arg;
+    struct probed *r = slot;
+    memset(r, 0, sizeof *r);
+    esp01_err err = {0};
+    r->rc = esp01_port_probe_path(j->list->ports[i].path, &j->opts, &r->p, &err);
+    snprintf(r->why, sizeof r->why, "%s", err.msg);
+}
+
+/* Every port at once (one child process each on POSIX): a port where
+ * nothing answers costs a few seconds of waiting. */
 static void probe_all(const esp01_serial_list *l, bool reset, struct probed *out)
 {
-    pid_t *pids = calloc(l->count, sizeof *pids);
-    int *fds = calloc(l->count, sizeof *fds);
-    esp01_port_probe_opts opts = {0, 0, reset};
+    struct probe_job j = {l, {0, 0, reset}};
     for (size_t i = 0; i < l->count; i++) {
-        int pfd[2];
         out[i].rc = ESP01_E_IO;
         snprintf(out[i].why, sizeof out[i].why, "cannot probe");
-        fds[i] = -1;
-        if (!pids || !fds || pipe(pfd) < 0)
-            continue;
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(pfd[0]);
-            struct probed r;
-            memset(&r, 0, sizeof r);
-            esp01_err err = {0};
-            r.rc = esp01_port_probe_path(l->ports[i].path, &opts, &r.p, &err);
-            snprintf(r.why, sizeof r.why, "%s", err.msg);
-            ssize_t w = write(pfd[1], &r, sizeof r);
-            _exit(w == (ssize_t)sizeof r ? 0 : 1);
-        }
-        close(pfd[1]);
-        if (pid < 0) {
-            close(pfd[0]);
-            continue;
-        }
-        pids[i] = pid;
-        fds[i] = pfd[0];
     }
-    for (size_t i = 0; i < l->count; i++) {
-        if (!fds || fds[i] < 0)
-            continue;
-        struct probed r;
-        size_t got = 0;
-        while (got < sizeof r) {
-            ssize_t n = read(fds[i], (char *)&r + got, sizeof r - got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        if (got == sizeof r)
-            out[i] = r;
-        close(fds[i]);
-        waitpid(pids[i], NULL, 0);
-    }
-    free(pids);
-    free(fds);
+    esp01_os_run_parallel(l->count, probe_one, &j, out, sizeof *out);
 }
 
 static void text_probe(const struct probed *r)

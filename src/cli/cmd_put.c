@@ -1,14 +1,13 @@
 /* esp01 put [-r] LOCAL... [:DEST] - copy host files to the device. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "esp01/fileio.h"
 #include "esp01/hostdir.h"
 #include "esp01/tree.h"
+#include "os/os.h"
 
 static const char usage[] =
     "usage: esp01 put [-r] LOCAL... [:DEST]\n"
@@ -113,14 +112,14 @@ int cmd_put(int argc, char **argv)
     }
     /* Check every source before touching the device. */
     for (int i = 0; i < nsrc; i++) {
-        struct stat st;
+        esp01_os_info st;
+        esp01_err oe;
         const char *src = srcs[i];
-        if (stat(src, &st) < 0) {
-            int e = errno;
+        if (esp01_os_stat(src, true, &st, &oe) < 0) {
             free(srcs);
-            return cli_error("cannot open '%s': %s", src, strerror(e));
+            return cli_error("cannot open '%s': %s", src, oe.msg);
         }
-        if (S_ISDIR(st.st_mode) && !recursive) {
+        if (st.type == ESP01_OS_DIRECTORY && !recursive) {
             free(srcs);
             return cli_error("'%s' is a directory (use -r)", src);
         }
@@ -142,8 +141,7 @@ int cmd_put(int argc, char **argv)
     }
     int status = EXIT_OK;
     for (int i = 0; i < nsrc && status == EXIT_OK; i++) {
-        struct stat st;
-        if (stat(srcs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (esp01_os_is_dir(srcs[i])) {
             status = put_dir(fs, srcs[i], dest);
             continue;
         }

@@ -3,55 +3,30 @@
  * (never the command line in examples, never printed) and opening a
  * ws:// port for the device commands.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/webrepl.h"
+#include "os/os.h"
 
-/* One line from the terminal without echo; Ctrl-C cancels (ISIG is off so
- * that an interrupt cannot leave the terminal silent). */
-static int ask(int fd, const char *prompt, char *out, size_t cap,
-               esp01_err *err)
+/* One line from the terminal without echo (os.h); ESP01_E_NOTFOUND when
+ * there is no terminal to ask on. */
+static int ask(const char *prompt, char *out, size_t cap, esp01_err *err)
 {
-    struct termios saved, quiet;
-    if (tcgetattr(fd, &saved) < 0)
-        return esp01_fail(err, ESP01_E_IO, "cannot use the terminal");
-    quiet = saved;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ISIG);
-    quiet.c_lflag |= ICANON;
-    if (write(fd, prompt, strlen(prompt)) < 0 ||
-        tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
-        return esp01_fail(err, ESP01_E_IO, "cannot use the terminal");
-    size_t n = 0;
-    int rc = 0;
-    for (;;) {
-        char c;
-        ssize_t r = read(fd, &c, 1);
-        if (r <= 0 || c == 0x03 || c == 0x04) {
-            rc = esp01_fail(err, ESP01_E_INTERRUPTED, "no password entered");
-            break;
-        }
-        if (c == '\n' || c == '\r')
-            break;
-        if (n + 1 < cap)
-            out[n++] = c;
-        else
-            rc = ESP01_E_LIMIT; /* keep reading to the end of the line */
-    }
-    out[n] = '\0';
-    tcsetattr(fd, TCSAFLUSH, &saved);
-    if (write(fd, "\n", 1) < 0) {
-        /* nothing to do: the prompt's line end is cosmetic */
-    }
+    esp01_err oe;
+    int rc = esp01_os_read_secret(prompt, out, cap, &oe);
+    if (rc == ESP01_E_NOTFOUND)
+        return esp01_fail(err, rc, "no terminal to ask on");
+    if (rc == ESP01_E_INTERRUPTED)
+        return esp01_fail(err, rc, "no password entered");
     if (rc == ESP01_E_LIMIT)
-        rc = esp01_fail(err, ESP01_E_INVAL,
-                        "a WebREPL password has %d to %d characters",
-                        ESP01_WEBREPL_PASS_MIN, ESP01_WEBREPL_PASS_MAX);
-    return rc;
+        return esp01_fail(err, ESP01_E_INVAL,
+                          "a WebREPL password has %d to %d characters",
+                          ESP01_WEBREPL_PASS_MIN, ESP01_WEBREPL_PASS_MAX);
+    if (rc < 0)
+        return esp01_fail(err, ESP01_E_IO, "cannot use the terminal");
+    return 0;
 }
 
 int cli_webrepl_password(const struct cli_dev_opts *o, const char *what,
@@ -65,25 +40,23 @@ int cli_webrepl_password(const struct cli_dev_opts *o, const char *what,
         strcpy(out, o->password);
         return esp01_webrepl_check_password(out, err);
     }
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
+    char prompt[400];
+    snprintf(prompt, sizeof prompt, "WebREPL password for %s: ", what);
+    int rc = ask(prompt, out, cap, err);
+    if (rc == ESP01_E_NOTFOUND)
         return esp01_fail(err, ESP01_E_INVAL,
                           "%s needs a WebREPL password: set "
                           "ESP01_WEBREPL_PASSWORD (no terminal to ask on)",
                           what);
-    char prompt[400];
-    snprintf(prompt, sizeof prompt, "WebREPL password for %s: ", what);
-    int rc = ask(fd, prompt, out, cap, err);
     if (rc == 0)
         rc = esp01_webrepl_check_password(out, err);
     if (rc == 0 && confirm) {
         char again[64];
-        rc = ask(fd, "Again, to confirm: ", again, sizeof again, err);
+        rc = ask("Again, to confirm: ", again, sizeof again, err);
         if (rc == 0 && strcmp(again, out) != 0)
             rc = esp01_fail(err, ESP01_E_INVAL, "the passwords differ");
         memset(again, 0, sizeof again);
     }
-    close(fd);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "esp01/webrepl.h"
+#include "os/os.h"
 #include "portpick.h"
 
 volatile sig_atomic_t cli_interrupted;
@@ -141,19 +142,9 @@ const char cli_dev_options_help[] =
     "                     else it is asked for on the terminal\n"
     "  --webrepl-files    over WebREPL, move file data with its own file protocol\n";
 
-static void on_sigint(int sig)
-{
-    (void)sig;
-    cli_interrupted = 1;
-}
-
 void cli_dev_catch_sigint(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    esp01_os_catch_interrupt(&cli_interrupted);
 }
 
 /* Messages from the WebREPL port name the address already. */

@@ -6,23 +6,17 @@
  */
 #include "flashfleet.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/fileio.h"
 #include "esp01/jsonmap.h"
 #include "fwcli.h"
+#include "os/os.h"
 #include "portpick.h"
 
 #define MAX_BOARDS 64
@@ -32,8 +26,7 @@ struct board {
     char label[64];
     char config[PATH_MAX];   /* from --board-config, or "" */
     char why_not[400];       /* set: not started, this is why */
-    pid_t pid;
-    int fd;                  /* the child's stdout+stderr, -1 at EOF */
+    esp01_os_child *child;   /* its stdout+stderr come from here; NULL once reaped */
     char partial[512];       /* a line still being received */
     size_t partial_len;
     char last[256];          /* the newest line, for the progress display */
@@ -114,10 +107,8 @@ static void on_bytes(struct board *b, const char *buf, size_t n, bool tty)
 
 static unsigned columns(void)
 {
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
-        return ws.ws_col;
-    return 80;
+    unsigned c = esp01_os_term_columns();
+    return c >= 40 ? c : 80;
 }
 
 /* Redraw the block of one line per board (the cursor sits below it). */
@@ -138,17 +129,14 @@ static void draw(struct board *b, size_t n, bool first)
 static bool same_port(const char *a, const char *b)
 {
     char ra[PATH_MAX], rb[PATH_MAX];
-    if (realpath(a, ra) && realpath(b, rb))
+    if (esp01_os_realpath(a, ra, sizeof ra) && esp01_os_realpath(b, rb, sizeof rb))
         return strcmp(ra, rb) == 0;
     return strcmp(a, b) == 0;
 }
 
 /* Ctrl-C reaches every board's process (one process group) and each stops
  * its own transfer; this one only waits for them and sums up. */
-static void ignore_signal(int sig)
-{
-    (void)sig;
-}
+static volatile sig_atomic_t ignored_interrupt;
 
 static int config_for(struct board *b, const esp01_jsonmap *map, const char *map_path,
                       const esp01_serial_list *usb)
@@ -157,12 +145,12 @@ static int config_for(struct board *b, const esp01_jsonmap *map, const char *map
     const char *keys[8];
     size_t nk = 0;
     keys[nk++] = b->port;
-    if (realpath(b->port, real))
+    if (esp01_os_realpath(b->port, real, sizeof real))
         keys[nk++] = real;
     for (size_t i = 0; i < usb->count; i++) {
         char r2[PATH_MAX];
         const esp01_serial_port *p = &usb->ports[i];
-        if (!realpath(p->path, r2) || strcmp(r2, real) != 0)
+        if (!esp01_os_realpath(p->path, r2, sizeof r2) || strcmp(r2, real) != 0)
             continue;
         if (p->by_path[0]) {
             keys[nk++] = p->by_path;
@@ -213,7 +201,7 @@ static int add_board(struct board *boards, size_t *n, const char *port)
     snprintf(b->port, sizeof b->port, "%s", port);
     const char *base = strrchr(port, '/');
     snprintf(b->label, sizeof b->label, "%s", base ? base + 1 : port);
-    b->fd = -1;
+    b->child = NULL;
     return 0;
 }
 
@@ -222,12 +210,10 @@ static void start(struct board *b, char **pass, int npass, const char *firmware)
     char *argv[256];
     int k = 0;
     static char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) {
+    if (!esp01_os_self_exe(exe, sizeof exe)) {
         snprintf(b->why_not, sizeof b->why_not, "esp01: cannot find the esp01 program");
         return;
     }
-    exe[len] = '\0';
     argv[k++] = exe;
     argv[k++] = (char *)"flash";
     for (int i = 0; i < npass && k < 248; i++)
@@ -243,73 +229,47 @@ static void start(struct board *b, char **pass, int npass, const char *firmware)
         argv[k++] = (char *)firmware;
     }
     argv[k] = NULL;
-    int pfd[2];
-    if (pipe(pfd) < 0) {
-        snprintf(b->why_not, sizeof b->why_not, "esp01: pipe: %s", strerror(errno));
-        return;
-    }
-    fflush(NULL);
     b->start_ms = esp01_now_ms();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null >= 0)
-            dup2(null, STDIN_FILENO);
-        dup2(pfd[1], STDOUT_FILENO);
-        dup2(pfd[1], STDERR_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        execv(exe, argv);
-        fprintf(stderr, "esp01: cannot run %s: %s\n", exe, strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
-    if (pid < 0) {
-        close(pfd[0]);
-        snprintf(b->why_not, sizeof b->why_not, "esp01: fork: %s", strerror(errno));
-        return;
-    }
-    b->pid = pid;
-    b->fd = pfd[0];
+    esp01_err err;
+    if (esp01_os_spawn(argv, &b->child, &err) < 0)
+        snprintf(b->why_not, sizeof b->why_not, "esp01: cannot run %.200s: %.160s", exe, err.msg);
 }
 
 /* Read every child's output until all are done. */
 static void follow(struct board *b, size_t n, bool tty)
 {
-    struct pollfd pfd[MAX_BOARDS];
+    esp01_os_child *children[MAX_BOARDS];
+    bool ready[MAX_BOARDS];
     uint64_t last_draw = 0;
     bool dirty = false;
     for (;;) {
-        size_t open_fds = 0;
+        size_t running = 0;
         for (size_t i = 0; i < n; i++) {
-            pfd[i].fd = b[i].fd;
-            pfd[i].events = POLLIN;
-            pfd[i].revents = 0;
-            open_fds += b[i].fd >= 0;
+            children[i] = b[i].child;
+            running += b[i].child != NULL;
         }
-        if (!open_fds)
+        if (!running)
             break;
-        int r = poll(pfd, n, 200);
-        if (r < 0 && errno != EINTR)
+        int r = esp01_os_child_poll(children, n, 200, ready, NULL);
+        if (r < 0)
             break;
         for (size_t i = 0; r > 0 && i < n; i++) {
-            if (b[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (!b[i].child || !ready[i])
                 continue;
             char buf[4096];
-            ssize_t got = read(b[i].fd, buf, sizeof buf);
+            int got = esp01_os_child_read(b[i].child, buf, sizeof buf, esp01_now_ms(), NULL);
             if (got > 0) {
                 on_bytes(&b[i], buf, (size_t)got, tty);
                 dirty = true;
                 continue;
             }
-            if (got < 0 && errno == EINTR)
+            if (got == ESP01_E_TIMEOUT)
                 continue;
             on_bytes(&b[i], "\n", 1, tty);
-            close(b[i].fd);
-            b[i].fd = -1;
-            int st = 0;
-            waitpid(b[i].pid, &st, 0);
-            b[i].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            b[i].status = esp01_os_child_wait(b[i].child);
+            b[i].child = NULL;
+            if (b[i].status == 127 && !b[i].last[0])
+                snprintf(b[i].result, sizeof b[i].result, "esp01: cannot run the esp01 program");
             b[i].end_ms = esp01_now_ms();
             dirty = true;
         }
@@ -370,8 +330,7 @@ int flashfleet_run(int argc, char **argv)
                            : "which boards? give --port for each, or --all-ports");
         goto out;
     }
-    struct stat st;
-    bool project = path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    bool project = path && esp01_os_is_dir(path);
     if (map_path) {
         esp01_jsonmap map;
         esp01_err err = {0};
@@ -406,12 +365,9 @@ int flashfleet_run(int argc, char **argv)
             fwcli_done(&c);
         }
     }
-    bool tty = isatty(STDOUT_FILENO) == 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = ignore_signal; /* not SIG_IGN: that would pass to the children */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    bool tty = esp01_os_isatty(ESP01_OS_STDOUT);
+    /* Caught, not ignored: ignoring would pass to the children. */
+    esp01_os_catch_interrupt(&ignored_interrupt);
     printf("Flashing %zu boards at once\n", n);
     for (size_t i = 0; i < n; i++)
         if (!boards[i].why_not[0])

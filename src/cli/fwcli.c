@@ -8,19 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "esp01/firmware.h"
 #include "esp01/fwcache.h"
+#include "os/os.h"
 
 static volatile sig_atomic_t fw_cancel;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    fw_cancel = 1;
-}
 
 int fwcli_init(struct fwcli *c)
 {
@@ -42,17 +36,13 @@ int fwcli_init(struct fwcli *c)
         c->http.connect_timeout_s = c->http.stall_s = (uint32_t)secs;
     }
     c->http.cancel = &fw_cancel;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &c->old_sigint);
+    c->old_cancel = esp01_os_catch_interrupt(&fw_cancel);
     return EXIT_OK;
 }
 
 void fwcli_done(struct fwcli *c)
 {
-    sigaction(SIGINT, &c->old_sigint, NULL);
+    esp01_os_catch_interrupt(c->old_cancel);
 }
 
 bool fwcli_latest_tag(struct fwcli *c, char *tag, size_t cap)
@@ -74,8 +64,8 @@ bool fwcli_latest_tag(struct fwcli *c, char *tag, size_t cap)
 
 bool fwcli_is_release(const char *spec)
 {
-    struct stat st;
-    if (!spec || stat(spec, &st) == 0)
+    esp01_os_info st;
+    if (!spec || esp01_os_stat(spec, true, &st, NULL) == 0)
         return false;
     esp01_fw_version v;
     return strcmp(spec, "latest") == 0 || esp01_fw_version_parse(spec, strlen(spec), &v) == 0;

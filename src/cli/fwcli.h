@@ -18,7 +18,7 @@ struct fwcli {
     const char *base;   /* ESP01_FIRMWARE_URL, else micropython.org */
     char cache[4096];
     esp01_http_opts http;
-    struct sigaction old_sigint; /* put back by fwcli_done() */
+    volatile sig_atomic_t *old_cancel; /* Ctrl-C's flag before; put back by fwcli_done() */
 };
 
 /* Read the environment and catch Ctrl-C (to abandon a download); EXIT_OK

@@ -4,12 +4,12 @@
 #include "portpick.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "os/os.h"
 
 static const char *root(const char *env, const char *def)
 {
@@ -35,10 +35,7 @@ void portpick_describe(const esp01_serial_port *p, char *out, size_t cap)
 
 static const char *group_name(unsigned gid, char *buf, size_t cap)
 {
-    struct group *g = getgrgid((gid_t)gid);
-    if (g && g->gr_name)
-        snprintf(buf, cap, "%s", g->gr_name);
-    else
+    if (!esp01_os_group_name(gid, buf, cap))
         snprintf(buf, cap, "%u", gid);
     return buf;
 }

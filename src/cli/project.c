@@ -7,19 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "esp01/fileio.h"
 #include "esp01/json.h"
+#include "os/os.h"
 
 static bool is_dir_with_modules(const char *dir)
 {
     char probe[PATH_MAX + 32];
-    struct stat st;
     snprintf(probe, sizeof probe, "%s/wifitools.py", dir);
-    return stat(probe, &st) == 0 && S_ISREG(st.st_mode);
+    return esp01_os_is_file(probe);
 }
 
 /*
@@ -35,9 +33,7 @@ static bool find_device_dir(char *out, size_t n)
         return is_dir_with_modules(out);
     }
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
+    if (esp01_os_self_exe(exe, sizeof exe)) {
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = '\0';
@@ -45,7 +41,7 @@ static bool find_device_dir(char *out, size_t n)
         for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
             char cand[PATH_MAX + 16];
             snprintf(cand, sizeof cand, "%s%s", exe, up[i]);
-            if (is_dir_with_modules(cand) && realpath(cand, out))
+            if (is_dir_with_modules(cand) && esp01_os_realpath(cand, out, n))
                 return true;
         }
     }

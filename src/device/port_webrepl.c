@@ -1,32 +1,25 @@
 /*
  * The port interface over a WebREPL connection: a TCP socket carrying
  * RFC 6455 frames (websocket.c), logged in by webrepl_login.c.  Text
- * frames are the REPL, binary frames the file protocol (webrepl.c).  This
- * is the only file that knows about sockets.
+ * frames are the REPL, binary frames the file protocol (webrepl.c).  The
+ * socket itself is os.h's.
  */
-#define _GNU_SOURCE /* getaddrinfo_a: a name lookup with a deadline */
 #include "esp01/hash.h"
 #include "esp01/webrepl.h"
 #include "esp01/websocket.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "os/os.h"
 
 /* Largest frame we send; the board streams payloads, so this only bounds
  * our own buffer. */
 #define FRAME_OUT 4096
 
 struct wsport {
-    int fd;
+    esp01_os_tcp *sock;
     char where[300]; /* "ws://host:port", for messages */
     esp01_ws_decoder dec;
     uint8_t in[8192];
@@ -51,15 +44,6 @@ const char *esp01_webrepl_address(const esp01_port *port)
     return w->where;
 }
 
-static int remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (int)left;
-}
-
 static uint32_t next_random(struct wsport *w)
 {
     /* xorshift32: masks only have to vary, not to be secret, since the
@@ -75,26 +59,15 @@ static uint32_t next_random(struct wsport *w)
 static int send_all(struct wsport *w, const uint8_t *buf, size_t len,
                     uint64_t deadline, esp01_err *err)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(w->fd, buf + done, len - done, MSG_NOSIGNAL);
-        if (n > 0) {
-            done += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return esp01_fail(err, ESP01_E_IO, "%s: connection lost: %s",
-                              w->where, strerror(errno));
-        int wait = remaining_ms(deadline);
-        if (wait == 0)
-            return esp01_fail(err, ESP01_E_TIMEOUT,
-                              "%s: the board takes no more data (connection "
-                              "stalled)", w->where);
-        struct pollfd pfd = {w->fd, POLLOUT, 0};
-        if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
-            return esp01_fail(err, ESP01_E_IO, "%s: %s", w->where,
-                              strerror(errno));
-    }
+    esp01_err oe;
+    int rc = esp01_os_tcp_send(w->sock, buf, len, deadline, &oe);
+    if (rc == ESP01_E_TIMEOUT)
+        return esp01_fail(err, rc,
+                          "%s: the board takes no more data (connection "
+                          "stalled)", w->where);
+    if (rc < 0)
+        return esp01_fail(err, ESP01_E_IO, "%s: connection lost: %s",
+                          w->where, oe.msg);
     return 0;
 }
 
@@ -130,29 +103,22 @@ static int fill(struct wsport *w, uint64_t deadline, esp01_err *err)
         w->in_len -= w->in_pos;
         w->in_pos = 0;
     }
-    for (;;) {
-        ssize_t n = recv(w->fd, w->in + w->in_len, sizeof w->in - w->in_len, 0);
-        if (n > 0) {
-            w->in_len += (size_t)n;
-            return 0;
-        }
-        if (n == 0) {
-            w->closed = true;
-            return esp01_fail(err, ESP01_E_IO, "%s: the board closed the "
-                                               "connection", w->where);
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return esp01_fail(err, ESP01_E_IO, "%s: connection lost: %s",
-                              w->where, strerror(errno));
-        int wait = remaining_ms(deadline);
-        if (wait == 0)
-            return esp01_fail(err, ESP01_E_TIMEOUT, "no reply from %s",
-                              w->where);
-        struct pollfd pfd = {w->fd, POLLIN, 0};
-        if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
-            return esp01_fail(err, ESP01_E_IO, "%s: %s", w->where,
-                              strerror(errno));
+    esp01_err oe;
+    int n = esp01_os_tcp_recv(w->sock, w->in + w->in_len,
+                              sizeof w->in - w->in_len, deadline, &oe);
+    if (n > 0) {
+        w->in_len += (size_t)n;
+        return 0;
     }
+    if (n == 0) {
+        w->closed = true;
+        return esp01_fail(err, ESP01_E_IO, "%s: the board closed the "
+                                           "connection", w->where);
+    }
+    if (n == ESP01_E_TIMEOUT)
+        return esp01_fail(err, n, "no reply from %s", w->where);
+    return esp01_fail(err, ESP01_E_IO, "%s: connection lost: %s", w->where,
+                      oe.msg);
 }
 
 /*
@@ -271,25 +237,20 @@ static void ws_close(esp01_port *port)
 {
     struct wsport *w = port->ctx;
     if (w) {
-        if (!w->closed && w->fd >= 0) {
+        if (!w->closed && w->sock) {
             uint8_t code[2] = {0x03, 0xe8};
             send_frame(w, ESP01_WS_CLOSE, code, 2, esp01_deadline_in(200), NULL);
             /* Wait briefly for the board to close: closing with its reply
              * unread would reset the connection and could discard our last
              * bytes (the Ctrl-B that leaves the raw REPL) on its side. */
-            shutdown(w->fd, SHUT_WR);
+            esp01_os_tcp_shutdown_send(w->sock);
             uint64_t until = esp01_deadline_in(500);
             uint8_t junk[512];
-            for (int i = 0; i < 256; i++) {
-                struct pollfd pfd = {w->fd, POLLIN, 0};
-                if (poll(&pfd, 1, remaining_ms(until)) <= 0)
+            for (int i = 0; i < 256; i++)
+                if (esp01_os_tcp_recv(w->sock, junk, sizeof junk, until, NULL) <= 0)
                     break;
-                if (recv(w->fd, junk, sizeof junk, 0) <= 0)
-                    break;
-            }
         }
-        if (w->fd >= 0)
-            close(w->fd);
+        esp01_os_tcp_close(w->sock);
         free(w);
     }
     free(port);
@@ -328,119 +289,32 @@ int esp01_webrepl_read_binary(esp01_port *port, uint8_t *buf, size_t len,
     return 0;
 }
 
-/* Resolve `host` before the deadline (getaddrinfo alone cannot be bounded). */
-static int resolve(const char *host, uint16_t port, struct addrinfo **res,
-                   uint64_t deadline, esp01_err *err)
-{
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    /* Static: if the lookup outlives its deadline it may still write here. */
-    static struct addrinfo hints;
-    static struct gaicb req;
-    static char hostbuf[256], servbuf[8];
-    static bool used;
-    if (used && gai_error(&req) == EAI_INPROGRESS)
-        return esp01_fail(err, ESP01_E_TIMEOUT,
-                          "an earlier name lookup is still running");
-    used = true;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(hostbuf, sizeof hostbuf, "%s", host);
-    memcpy(servbuf, service, sizeof servbuf);
-    memset(&req, 0, sizeof req);
-    req.ar_name = hostbuf;
-    req.ar_service = servbuf;
-    req.ar_request = &hints;
-    struct gaicb *list[1] = {&req};
-    if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0)
-        return esp01_fail(err, ESP01_E_IO, "cannot look up '%s'", host);
-    for (;;) {
-        int rc = gai_error(&req);
-        if (rc == 0) {
-            *res = req.ar_result;
-            return 0;
-        }
-        if (rc != EAI_INPROGRESS)
-            return esp01_fail(err, ESP01_E_NOTFOUND, "cannot find host '%s': %s",
-                              host, gai_strerror(rc));
-        int wait = remaining_ms(deadline);
-        if (wait == 0) {
-            gai_cancel(&req);
-            return esp01_fail(err, ESP01_E_TIMEOUT,
-                              "looking up '%s' took too long", host);
-        }
-        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
-        const struct gaicb *wl[1] = {&req};
-        gai_suspend(wl, 1, &ts);
-    }
-}
-
-static int connect_one(const struct addrinfo *ai, uint64_t deadline,
-                       int *fd_out, int *why)
-{
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    ai->ai_protocol);
-    if (fd < 0) {
-        *why = errno;
-        return -1;
-    }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-        *why = errno;
-        close(fd);
-        return -1;
-    }
-    for (;;) {
-        struct pollfd pfd = {fd, POLLOUT, 0};
-        int wait = remaining_ms(deadline);
-        int r = wait ? poll(&pfd, 1, wait) : 0;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            *why = r == 0 ? ETIMEDOUT : errno;
-            close(fd);
-            return -1;
-        }
-        break;
-    }
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-        *why = soerr ? soerr : errno;
-        close(fd);
-        return -1;
-    }
-    /* Keystrokes and raw REPL control bytes go out at once. */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    *fd_out = fd;
-    return 0;
-}
-
 static int tcp_connect(struct wsport *w, const char *host, uint16_t port,
                        uint64_t deadline, esp01_err *err)
 {
-    struct addrinfo *res = NULL;
-    int rc = resolve(host, port, &res, deadline, err);
+    esp01_err oe;
+    esp01_os_addrs *addrs;
+    int rc = esp01_os_tcp_lookup(host, port, deadline, &addrs, &oe);
+    if (rc == ESP01_E_NOTFOUND)
+        return esp01_fail(err, rc, "cannot find host '%s': %s", host, oe.msg);
+    if (rc == ESP01_E_TIMEOUT)
+        return esp01_fail(err, rc, "looking up '%s' took too long", host);
     if (rc < 0)
-        return rc;
-    int why = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
-        if (connect_one(ai, deadline, &w->fd, &why) == 0)
-            break;
-    freeaddrinfo(res);
-    if (w->fd >= 0)
+        return esp01_fail(err, rc, "cannot look up '%s'", host);
+    rc = esp01_os_tcp_connect(addrs, deadline, &w->sock, &oe);
+    esp01_os_tcp_free(addrs);
+    if (rc == 0)
         return 0;
-    if (why == ETIMEDOUT)
+    if (rc == ESP01_E_TIMEOUT)
         return esp01_fail(err, ESP01_E_TIMEOUT,
                           "%s: no answer (is the board on this network, and "
                           "WebREPL started?)", w->where);
-    if (why == ECONNREFUSED)
+    if (rc == ESP01_E_EXISTS)
         return esp01_fail(err, ESP01_E_IO,
                           "%s: connection refused (WebREPL not running on the "
                           "board, or another port?)", w->where);
     return esp01_fail(err, ESP01_E_IO, "%s: cannot connect: %s", w->where,
-                      strerror(why));
+                      oe.msg);
 }
 
 static int upgrade(struct wsport *w, const char *hosthdr, uint64_t deadline,
@@ -516,11 +390,10 @@ int esp01_port_open_webrepl(esp01_port **out, const char *url,
         free(p);
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
     }
-    w->fd = -1;
     bool v6 = strchr(host, ':') != NULL;
     snprintf(w->where, sizeof w->where, "ws://%s%s%s:%u", v6 ? "[" : "", host,
              v6 ? "]" : "", tcp_port);
-    uint64_t seed = esp01_now_ms() ^ (uint64_t)(uintptr_t)w ^ (uint64_t)getpid() << 16;
+    uint64_t seed = esp01_now_ms() ^ (uint64_t)(uintptr_t)w ^ (uint64_t)esp01_os_pid() << 16;
     w->rng = (uint32_t)(seed ^ seed >> 32) | 1u;
     esp01_ws_decoder_init(&w->dec);
     p->ops = &ws_ops;

@@ -4,17 +4,13 @@
  */
 #include "esp01/firmware.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "esp01/fileio.h"
 #include "esp01/fwcache.h"
+#include "os/os.h"
 
 /* Where the OTA download puts the firmware, behind yaota8266. */
 #define OTA_FIRMWARE_OFFSET 0x3C000u
@@ -173,24 +169,18 @@ int esp01_fw_load_cached(const char *dir, const esp01_fw_file *f, char *path, si
         return esp01_fail(err, ESP01_E_LIMIT, "the cache path is too long");
     /* Mapped, not read: the check runs on every use of a cached file, and
      * copying it into fresh memory cost more than the MD5 over it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return esp01_fail(err, errno == ENOENT ? ESP01_E_NOTFOUND : ESP01_E_IO,
-                          "%s is not in the cache (%s): %s", f->name, dir, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        (uint64_t)st.st_size > ESP01_FW_FILE_MAX) {
-        close(fd);
+    esp01_os_map map;
+    esp01_err oe;
+    int rc = esp01_os_map_file(path, ESP01_FW_FILE_MAX, &map, &oe);
+    if (rc == ESP01_E_NOTFOUND || rc == ESP01_E_IO)
+        return esp01_fail(err, rc, "%s is not in the cache (%s): %s", f->name, dir, oe.msg);
+    if (rc == ESP01_E_NOMEM)
+        return esp01_fail(err, ESP01_E_IO, "cannot read %s: %s", path, oe.msg);
+    if (rc < 0 || map.len == 0)
         return esp01_fail(err, ESP01_E_FORMAT, "%s in the cache is not a firmware file",
                           f->name);
-    }
-    size_t len = (size_t)st.st_size;
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return esp01_fail(err, ESP01_E_IO, "cannot read %s: %s", path, strerror(errno));
-    int rc = esp01_fw_verify(map, len, f, NULL, err);
-    munmap(map, len);
+    rc = esp01_fw_verify(map.data, map.len, f, NULL, err);
+    esp01_os_unmap(&map);
     return rc;
 }
 
@@ -205,7 +195,7 @@ int esp01_fw_fetch(const char *base, const esp01_http_opts *opts, const esp01_fw
     esp01_err cerr;
     int rc = esp01_fw_load_cached(dir, f, path, cap, &cerr);
     if (rc == ESP01_E_FORMAT || rc == ESP01_E_CHECKSUM)
-        unlink(path); /* damaged since it was stored: fetch it again */
+        esp01_os_remove(path, NULL); /* damaged since it was stored: fetch it again */
     if (rc < 0) {
         uint8_t *buf = NULL;
         size_t len = 0;

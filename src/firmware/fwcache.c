@@ -3,17 +3,12 @@
  */
 #include "esp01/fwcache.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "esp01/fileio.h"
+#include "os/os.h"
 
 int esp01_fw_cache_dir(char *out, size_t cap, esp01_err *err)
 {
@@ -38,28 +33,30 @@ int esp01_fw_cache_dir(char *out, size_t cap, esp01_err *err)
 
 int esp01_fw_cache_list(const char *dir, esp01_fw_list *list, esp01_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        return esp01_fail(err, ESP01_E_IO, "cannot read the cache '%s': %s", dir,
-                          strerror(errno));
-    }
+    esp01_os_dir *d;
+    esp01_err oe;
+    int orc = esp01_os_dir_open(dir, &d, &oe);
+    if (orc == ESP01_E_NOTFOUND)
+        return 0;
+    if (orc < 0)
+        return esp01_fail(err, ESP01_E_IO, "cannot read the cache '%s': %s", dir, oe.msg);
     int added = 0, rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    const char *e;
+    while ((e = esp01_os_dir_next(d)) != NULL) {
         esp01_fw_file f;
-        if (esp01_fw_name_parse(e->d_name, strlen(e->d_name), &f) < 0)
+        if (esp01_fw_name_parse(e, strlen(e), &f) < 0)
             continue;
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+        char path[4096];
+        esp01_os_info st;
+        if (!esp01_fw_cache_path(dir, e, path, sizeof path) ||
+            esp01_os_stat(path, true, &st, NULL) < 0 || st.type != ESP01_OS_REGULAR)
             continue;
-        f.size = (uint64_t)st.st_size;
+        f.size = st.size;
         if ((rc = esp01_fw_list_add(list, &f, err)) < 0)
             break;
         added += rc;
     }
-    closedir(d);
+    esp01_os_dir_close(d);
     return rc < 0 ? rc : added;
 }
 
@@ -81,9 +78,11 @@ static int make_dirs(const char *dir, esp01_err *err)
             continue;
         char c = path[i];
         path[i] = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        esp01_err oe;
+        int rc = esp01_os_mkdir(path, &oe);
+        if (rc < 0 && rc != ESP01_E_EXISTS)
             return esp01_fail(err, ESP01_E_IO, "cannot create the cache '%s': %s", path,
-                              strerror(errno));
+                              oe.msg);
         path[i] = c;
     }
     return 0;
@@ -109,21 +108,14 @@ int esp01_fw_cache_lock(const char *dir, esp01_err *err)
         return rc;
     if (!esp01_fw_cache_path(dir, ".lock", path, sizeof path))
         return esp01_fail(err, ESP01_E_LIMIT, "the cache path is too long");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return esp01_fail(err, ESP01_E_IO, "cannot open '%s': %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno == EINTR)
-            continue;
-        int e = errno;
-        close(fd);
-        return esp01_fail(err, ESP01_E_IO, "cannot lock '%s': %s", path, strerror(e));
-    }
-    return fd;
+    esp01_err oe;
+    int lock = esp01_os_lock_file(path, &oe);
+    if (lock < 0)
+        return esp01_fail(err, ESP01_E_IO, "cannot lock '%s': %s", path, oe.msg);
+    return lock;
 }
 
 void esp01_fw_cache_unlock(int fd)
 {
-    if (fd >= 0)
-        close(fd);
+    esp01_os_unlock_file(fd);
 }

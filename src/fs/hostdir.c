@@ -1,15 +1,12 @@
 #include "esp01/hostdir.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "esp01/fileio.h"
+#include "os/os.h"
 
 /* Deeper than any real project; stops runaway recursion on odd mounts. */
 #define HOSTDIR_MAX_DEPTH 32
@@ -89,9 +86,9 @@ static bool ignored(const ignore_list *ig, const char *relpath,
         }
         const char *p = pat[0] == '/' ? pat + 1 : pat;
         if (strchr(p, '/') || pat[0] == '/') {
-            if (fnmatch(p, relpath, FNM_PATHNAME) == 0)
+            if (esp01_os_glob_match(p, relpath, true))
                 return true;
-        } else if (fnmatch(p, name, 0) == 0) {
+        } else if (esp01_os_glob_match(p, name, false)) {
             return true;
         }
     }
@@ -116,17 +113,19 @@ static int walk_dir(walk *w, const char *hostdir, const char *rel, int depth)
         return esp01_fail(w->err, ESP01_E_LIMIT,
                           "'%s' is nested more than %d directories deep",
                           hostdir, HOSTDIR_MAX_DEPTH);
-    DIR *d = opendir(hostdir);
-    if (!d)
-        return esp01_fail(w->err, errno == ENOENT ? ESP01_E_NOTFOUND : ESP01_E_IO,
-                          "cannot open '%s': %s", hostdir, strerror(errno));
+    esp01_os_dir *d;
+    esp01_err oe;
+    int orc = esp01_os_dir_open(hostdir, &d, &oe);
+    if (orc < 0)
+        return esp01_fail(w->err, orc == ESP01_E_NOTFOUND ? orc : ESP01_E_IO,
+                          "cannot open '%s': %s", hostdir, oe.msg);
     /* Sorted so the image does not depend on readdir order. */
     char **names = NULL;
     size_t count = 0, cap = 0;
     int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
+    const char *de;
+    while ((de = esp01_os_dir_next(d)) != NULL) {
+        if (de[0] == '.')
             continue; /* dotfiles, ".", ".." */
         if (count == cap) {
             cap = cap ? cap * 2 : 32;
@@ -137,14 +136,14 @@ static int walk_dir(walk *w, const char *hostdir, const char *rel, int depth)
             }
             names = n;
         }
-        names[count] = strdup(de->d_name);
+        names[count] = strdup(de);
         if (!names[count]) {
             rc = esp01_fail(w->err, ESP01_E_NOMEM, "out of memory");
             break;
         }
         count++;
     }
-    closedir(d);
+    esp01_os_dir_close(d);
     if (rc == 0 && count > 1)
         qsort(names, count, sizeof *names, cmp_names);
 
@@ -159,16 +158,16 @@ static int walk_dir(walk *w, const char *hostdir, const char *rel, int depth)
                             hostdir, names[i]);
             break;
         }
-        struct stat st;
-        if (lstat(host, &st) < 0) {
+        esp01_os_info st;
+        if (esp01_os_stat(host, false, &st, &oe) < 0) {
             rc = esp01_fail(w->err, ESP01_E_IO, "cannot stat '%s': %s", host,
-                            strerror(errno));
+                            oe.msg);
             break;
         }
-        bool is_dir = S_ISDIR(st.st_mode);
+        bool is_dir = st.type == ESP01_OS_DIRECTORY;
         if (ignored(w->ignore, relpath, names[i], is_dir))
             continue;
-        if (S_ISLNK(st.st_mode)) {
+        if (st.type == ESP01_OS_SYMLINK) {
             rc = esp01_fail(w->err, ESP01_E_UNSUPPORTED,
                             "'%s' is a symbolic link; copy the file into the "
                             "project or list it in .esp01ignore", host);
@@ -184,7 +183,7 @@ static int walk_dir(walk *w, const char *hostdir, const char *rel, int depth)
             rc = esp01_tree_add_dir(w->tree, relpath, w->err);
             if (rc == 0)
                 rc = walk_dir(w, host, relpath, depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
+        } else if (st.type == ESP01_OS_REGULAR) {
             uint8_t *data;
             size_t len;
             rc = esp01_read_file(host, w->opt->max_file_size, &data, &len,
@@ -192,9 +191,7 @@ static int walk_dir(walk *w, const char *hostdir, const char *rel, int depth)
             if (rc < 0)
                 break;
             if (w->opt->keep_mtime) {
-                uint64_t ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
-                              (uint64_t)st.st_mtim.tv_nsec;
-                rc = esp01_tree_add_file_mtime(w->tree, relpath, data, len, ns,
+                rc = esp01_tree_add_file_mtime(w->tree, relpath, data, len, st.mtime_ns,
                                                w->err);
             } else {
                 rc = esp01_tree_add_file(w->tree, relpath, data, len, w->err);
@@ -232,11 +229,13 @@ int esp01_hostdir_load(esp01_tree *tree, const char *dir, const char *prefix,
         esp01_hostdir_defaults(&defaults);
         opt = &defaults;
     }
-    struct stat st;
-    if (stat(dir, &st) < 0)
-        return esp01_fail(err, errno == ENOENT ? ESP01_E_NOTFOUND : ESP01_E_IO,
-                          "cannot open '%s': %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
+    esp01_os_info st;
+    esp01_err oe;
+    int orc = esp01_os_stat(dir, true, &st, &oe);
+    if (orc < 0)
+        return esp01_fail(err, orc == ESP01_E_NOTFOUND ? orc : ESP01_E_IO,
+                          "cannot open '%s': %s", dir, oe.msg);
+    if (st.type != ESP01_OS_DIRECTORY)
         return esp01_fail(err, ESP01_E_INVAL, "'%s' is not a directory", dir);
     if (prefix && *prefix) {
         int rc = esp01_tree_add_dir(tree, prefix, err);

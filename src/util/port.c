@@ -1,27 +1,7 @@
-/* Port helpers shared by every port implementation. */
+/* Port helpers shared by every port implementation.  The clock
+ * (esp01_now_ms and friends) is the system's: src/os/. */
 #include "esp01/port.h"
 
-#include <errno.h>
-#include <time.h>
-
-uint64_t esp01_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t esp01_deadline_in(uint32_t ms)
-{
-    return esp01_now_ms() + ms;
-}
-
-void esp01_sleep_ms(uint32_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
 
 void esp01_port_close(esp01_port *port)
 {
