@@ -43,23 +43,6 @@ const char *esp01_stub_version(void)
     return esp01_stub_esp8266.version;
 }
 
-const char *esp01_stub_error_text(uint8_t code)
-{
-    switch (code) {
-    case ESP01_STUB_ERR_BAD_LEN: return "bad length";
-    case ESP01_STUB_ERR_CHECKSUM: return "bad checksum";
-    case ESP01_STUB_ERR_BLOCK_SIZE: return "bad block size";
-    case ESP01_STUB_ERR_INVALID: return "invalid command";
-    case ESP01_STUB_ERR_SPI: return "SPI flash operation failed";
-    case ESP01_STUB_ERR_UNLOCK: return "flash unlock failed";
-    case ESP01_STUB_ERR_NOT_FLASHING: return "not in flash mode";
-    case ESP01_STUB_ERR_INFLATE: return "inflate error";
-    case ESP01_STUB_ERR_TOO_LITTLE: return "not enough data";
-    case ESP01_STUB_ERR_TOO_MUCH: return "too much data";
-    default: return "unknown error";
-    }
-}
-
 static bool cancelled(const esp01_rom *rom)
 {
     return rom->cancel && *rom->cancel;
