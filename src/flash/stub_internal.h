@@ -39,7 +39,7 @@ static inline bool cancelled(const esp01_rom *rom)
 }
 
 static inline void report(esp01_rom *rom, esp01_rom_progress *p,
-                   esp01_rom_phase phase, uint32_t offset)
+                          esp01_rom_phase phase, uint32_t offset)
 {
     p->phase = phase;
     p->offset = offset;
