@@ -120,13 +120,13 @@ static uint32_t take(struct inflater *z, uint32_t n)
 
 /*
  * Decode the next symbol from the bits in hand without taking them.
- * Returns the symbol and its code length in *len, -1 when the bits in hand
- * end inside a code, -2 when they match no code.  Within one length the
+ * Returns the symbol and its code length as symbol << 4 | length (as the
+ * fast table holds them), -1 when the bits in hand end inside a code, -2
+ * when they match no code.  Within one length the
  * canonical codes are consecutive, so `code - first` indexes the symbols
  * of that length.
  */
-static int peek_symbol(const struct inflater *z, const struct inflate_code *c,
-                       uint32_t *len)
+static int peek_symbol(const struct inflater *z, const struct inflate_code *c)
 {
     uint32_t code = 0, first = 0, index = 0;
     for (uint32_t l = 1; l <= 15; l++) {
@@ -134,10 +134,8 @@ static int peek_symbol(const struct inflater *z, const struct inflate_code *c,
             return -1;
         code |= (z->bitbuf >> (l - 1)) & 1u;
         uint32_t n = c->count[l];
-        if (code - first < n) {
-            *len = l;
-            return c->symbol[index + code - first];
-        }
+        if (code - first < n)
+            return (int)((uint32_t)c->symbol[index + code - first] << 4 | l);
         index += n;
         first = (first + n) << 1;
         code <<= 1;
@@ -281,55 +279,192 @@ static int zlib_header_ok(uint32_t cmf, uint32_t flg)
            ((cmf << 8) | flg) % 31 == 0 && !(flg & 0x20);
 }
 
+/*
+ * The steps that read a header or a code table are functions of their own;
+ * run() keeps the ones that produce output (stored bytes, literals,
+ * matches, the flush before the trailer).  A step returns STEP_NEXT when
+ * it moved to the next state and the stream goes on, anything else is what
+ * inflate_feed returns (enum inflate_status).
+ */
+#define STEP_NEXT 2
+
+/* The two bytes of an RFC 1950 header, when there is one (INFLATE_AUTO
+ * takes a stream without one as raw). */
+static int zlib_header(struct inflater *z, struct reader *r)
+{
+    if (!need(z, r, 16))
+        return INFLATE_MORE;
+    uint32_t v = z->bitbuf & 0xFFFF;
+    if (zlib_header_ok(v & 0xFF, v >> 8)) {
+        take(z, 16);
+        z->zlib = 1;
+    } else if (z->mode == INFLATE_ZLIB) {
+        return INFLATE_E_DATA;
+    }
+    z->state = ST_HEADER;
+    return STEP_NEXT;
+}
+
+/* BFINAL and BTYPE: a stored, fixed-code or dynamic-code block. */
+static int block_header(struct inflater *z, struct reader *r)
+{
+    if (!need(z, r, 3))
+        return INFLATE_MORE;
+    z->final = (uint8_t)take(z, 1);
+    uint32_t v = take(z, 2);
+    if (v == 0) {
+        z->state = ST_STORED_LEN;
+    } else if (v == 1) {
+        fixed_codes(z);
+        z->state = ST_CODES;
+    } else if (v == 2) {
+        z->state = ST_TABLE;
+    } else {
+        return INFLATE_E_DATA;
+    }
+    return STEP_NEXT;
+}
+
+static int stored_len(struct inflater *z, struct reader *r)
+{
+    /* Skip to the byte boundary; LEN and NLEN are the next 32 bits,
+       which fill() can hold once the buffer is byte aligned. */
+    take(z, z->bitcnt & 7);
+    fill(z, r);
+    if (z->bitcnt < 32)
+        return INFLATE_MORE;
+    uint32_t v = z->bitbuf;
+    if ((v & 0xFFFF) != (~v >> 16 & 0xFFFF))
+        return INFLATE_E_DATA;
+    z->stored_left = v & 0xFFFF;
+    z->bitbuf = 0;
+    z->bitcnt = 0;
+    z->state = ST_STORED_COPY;
+    return STEP_NEXT;
+}
+
+/* HLIT, HDIST and HCLEN of a dynamic block. */
+static int table_header(struct inflater *z, struct reader *r)
+{
+    if (!need(z, r, 14))
+        return INFLATE_MORE;
+    z->nlen = (uint16_t)(take(z, 5) + 257);
+    z->ndist = (uint16_t)(take(z, 5) + 1);
+    z->nclen = (uint16_t)(take(z, 4) + 4);
+    if (z->nlen > 286 || z->ndist > 30)
+        return INFLATE_E_DATA;
+    for (uint32_t v = 0; v < 19; v++)
+        z->lens[v] = 0;
+    z->idx = 0;
+    z->state = ST_CLEN;
+    return STEP_NEXT;
+}
+
+/* The code length code's lengths, 3 bits each. */
+static int clen_lens(struct inflater *z, struct reader *r)
+{
+    while (z->idx < z->nclen) {
+        if (!need(z, r, 3))
+            return INFLATE_MORE;
+        z->lens[clen_order(z->idx++)] = (uint8_t)take(z, 3);
+    }
+    /* The code length code lives in the distance tables until the
+       real distance code replaces it. */
+    if (build(&z->dist, z->lens, 19, CODE_CLEN))
+        return INFLATE_E_DATA;
+    z->idx = 0;
+    z->state = ST_LENS;
+    return STEP_NEXT;
+}
+
+/* The literal/length and distance code lengths, in the code length code
+ * with its repeats (16: the last length, 17 and 18: zeros); then both
+ * codes. */
+static int code_lens(struct inflater *z, struct reader *r)
+{
+    while (z->idx < z->nlen + z->ndist) {
+        fill(z, r);
+        int code = peek_symbol(z, &z->dist);
+        if (code == -1)
+            return INFLATE_MORE;
+        if (code < 0)
+            return INFLATE_E_DATA;
+        int sym = code >> 4;
+        uint32_t len = (uint32_t)code & 15;
+        if (sym < 16) {
+            take(z, len);
+            z->lens[z->idx++] = (uint8_t)sym;
+            continue;
+        }
+        uint32_t bits = sym == 16 ? 2 : sym == 17 ? 3 : 7;
+        if (z->bitcnt < len + bits)
+            return INFLATE_MORE;
+        if (sym == 16 && z->idx == 0)
+            return INFLATE_E_DATA;
+        take(z, len);
+        uint32_t rep = take(z, bits) + (sym == 16 ? 3 : sym == 17 ? 3 : 11);
+        if (z->idx + rep > (uint32_t)(z->nlen + z->ndist))
+            return INFLATE_E_DATA;
+        uint8_t fillv = sym == 16 ? z->lens[z->idx - 1] : 0;
+        while (rep--)
+            z->lens[z->idx++] = fillv;
+    }
+    if (z->lens[256] == 0 ||
+        build(&z->lit, z->lens, z->nlen, CODE_LITLEN) ||
+        build(&z->dist, z->lens + z->nlen, z->ndist, CODE_DIST))
+        return INFLATE_E_DATA;
+    build_fast(z, z->lens, z->nlen);
+    z->state = ST_CODES;
+    return STEP_NEXT;
+}
+
+static int dist_code(struct inflater *z, struct reader *r)
+{
+    fill(z, r);
+    int code = peek_symbol(z, &z->dist);
+    if (code == -1)
+        return INFLATE_MORE;
+    if (code < 0 || code >> 4 > 29)
+        return INFLATE_E_DATA;
+    take(z, (uint32_t)code & 15);
+    z->dist_sym = (uint16_t)(code >> 4);
+    z->state = ST_DIST_EXTRA;
+    return STEP_NEXT;
+}
+
+static int trailer(struct inflater *z, struct reader *r)
+{
+    while (z->idx < 4) {
+        if (!need(z, r, 8))
+            return INFLATE_MORE;
+        z->trailer = z->trailer << 8 | take(z, 8);
+        z->idx++;
+    }
+    if (z->trailer != (z->adler_b << 16 | z->adler_a))
+        return INFLATE_E_CHECK;
+    z->state = ST_END;
+    return STEP_NEXT;
+}
+
+/* Steps until one needs more input, or the stream ends or fails. */
 static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
                void *ctx)
 {
     for (;;) {
-        uint32_t len, v;
+        uint32_t len;
         int sym, rc;
         switch (z->state) {
         case ST_ZHDR:
-            if (!need(z, r, 16))
-                return INFLATE_MORE;
-            v = z->bitbuf & 0xFFFF;
-            if (zlib_header_ok(v & 0xFF, v >> 8)) {
-                take(z, 16);
-                z->zlib = 1;
-            } else if (z->mode == INFLATE_ZLIB) {
-                return INFLATE_E_DATA;
-            }
-            z->state = ST_HEADER;
+            if ((rc = zlib_header(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_HEADER:
-            if (!need(z, r, 3))
-                return INFLATE_MORE;
-            z->final = (uint8_t)take(z, 1);
-            v = take(z, 2);
-            if (v == 0) {
-                z->state = ST_STORED_LEN;
-            } else if (v == 1) {
-                fixed_codes(z);
-                z->state = ST_CODES;
-            } else if (v == 2) {
-                z->state = ST_TABLE;
-            } else {
-                return INFLATE_E_DATA;
-            }
+            if ((rc = block_header(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_STORED_LEN:
-            /* Skip to the byte boundary; LEN and NLEN are the next 32 bits,
-               which fill() can hold once the buffer is byte aligned. */
-            take(z, z->bitcnt & 7);
-            fill(z, r);
-            if (z->bitcnt < 32)
-                return INFLATE_MORE;
-            v = z->bitbuf;
-            if ((v & 0xFFFF) != (~v >> 16 & 0xFFFF))
-                return INFLATE_E_DATA;
-            z->stored_left = v & 0xFFFF;
-            z->bitbuf = 0;
-            z->bitcnt = 0;
-            z->state = ST_STORED_COPY;
+            if ((rc = stored_len(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_STORED_COPY:
             while (z->stored_left) {
@@ -342,63 +477,16 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
             z->state = z->final ? ST_CHECK : ST_HEADER;
             break;
         case ST_TABLE:
-            if (!need(z, r, 14))
-                return INFLATE_MORE;
-            z->nlen = (uint16_t)(take(z, 5) + 257);
-            z->ndist = (uint16_t)(take(z, 5) + 1);
-            z->nclen = (uint16_t)(take(z, 4) + 4);
-            if (z->nlen > 286 || z->ndist > 30)
-                return INFLATE_E_DATA;
-            for (v = 0; v < 19; v++)
-                z->lens[v] = 0;
-            z->idx = 0;
-            z->state = ST_CLEN;
+            if ((rc = table_header(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_CLEN:
-            while (z->idx < z->nclen) {
-                if (!need(z, r, 3))
-                    return INFLATE_MORE;
-                z->lens[clen_order(z->idx++)] = (uint8_t)take(z, 3);
-            }
-            /* The code length code lives in the distance tables until the
-               real distance code replaces it. */
-            if (build(&z->dist, z->lens, 19, CODE_CLEN))
-                return INFLATE_E_DATA;
-            z->idx = 0;
-            z->state = ST_LENS;
+            if ((rc = clen_lens(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_LENS:
-            while (z->idx < z->nlen + z->ndist) {
-                fill(z, r);
-                sym = peek_symbol(z, &z->dist, &len);
-                if (sym == -1)
-                    return INFLATE_MORE;
-                if (sym < 0)
-                    return INFLATE_E_DATA;
-                if (sym < 16) {
-                    take(z, len);
-                    z->lens[z->idx++] = (uint8_t)sym;
-                    continue;
-                }
-                uint32_t bits = sym == 16 ? 2 : sym == 17 ? 3 : 7;
-                if (z->bitcnt < len + bits)
-                    return INFLATE_MORE;
-                if (sym == 16 && z->idx == 0)
-                    return INFLATE_E_DATA;
-                take(z, len);
-                uint32_t rep = take(z, bits) + (sym == 16 ? 3 : sym == 17 ? 3 : 11);
-                if (z->idx + rep > (uint32_t)(z->nlen + z->ndist))
-                    return INFLATE_E_DATA;
-                uint8_t fillv = sym == 16 ? z->lens[z->idx - 1] : 0;
-                while (rep--)
-                    z->lens[z->idx++] = fillv;
-            }
-            if (z->lens[256] == 0 ||
-                build(&z->lit, z->lens, z->nlen, CODE_LITLEN) ||
-                build(&z->dist, z->lens + z->nlen, z->ndist, CODE_DIST))
-                return INFLATE_E_DATA;
-            build_fast(z, z->lens, z->nlen);
-            z->state = ST_CODES;
+            if ((rc = code_lens(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_CODES:
             for (;;) {
@@ -406,16 +494,13 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
                 uint32_t fast = z->bitcnt >= INFLATE_FAST_BITS
                                     ? z->lit_fast[z->bitbuf & ((1u << INFLATE_FAST_BITS) - 1)]
                                     : 0;
-                if (fast) {
-                    sym = (int)(fast >> 4);
-                    len = fast & 15;
-                } else {
-                    sym = peek_symbol(z, &z->lit, &len);
-                }
+                sym = fast ? (int)fast : peek_symbol(z, &z->lit);
                 if (sym == -1)
                     return INFLATE_MORE;
-                if (sym < 0 || sym > 285)
+                if (sym < 0 || sym >> 4 > 285)
                     return INFLATE_E_DATA;
+                len = (uint32_t)sym & 15;
+                sym >>= 4;
                 if (sym < 256) {
                     take(z, len);
                     if ((rc = put(z, (uint8_t)sym, out, ctx)) != 0)
@@ -437,15 +522,8 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
             }
             break;
         case ST_DIST:
-            fill(z, r);
-            sym = peek_symbol(z, &z->dist, &len);
-            if (sym == -1)
-                return INFLATE_MORE;
-            if (sym < 0 || sym > 29)
-                return INFLATE_E_DATA;
-            take(z, len);
-            z->dist_sym = (uint16_t)sym;
-            z->state = ST_DIST_EXTRA;
+            if ((rc = dist_code(z, r)) != STEP_NEXT)
+                return rc;
             break;
         case ST_DIST_EXTRA: {
             uint32_t e = dist_extra(z->dist_sym);
@@ -475,15 +553,8 @@ static int run(struct inflater *z, struct reader *r, inflate_out_fn out,
             }
             break;
         case ST_TRAILER:
-            while (z->idx < 4) {
-                if (!need(z, r, 8))
-                    return INFLATE_MORE;
-                z->trailer = z->trailer << 8 | take(z, 8);
-                z->idx++;
-            }
-            if (z->trailer != (z->adler_b << 16 | z->adler_a))
-                return INFLATE_E_CHECK;
-            z->state = ST_END;
+            if ((rc = trailer(z, r)) != STEP_NEXT)
+                return rc;
             break;
         default: /* ST_END */
             return INFLATE_DONE;

@@ -91,280 +91,365 @@ static void usage(FILE *out)
             "%s", romcli_options_help);
 }
 
-int cmd_flash(int argc, char **argv)
+/* What the command line asks for. */
+struct flash_opts {
+    const char *path, *firmware, *config;
+    bool help, full, offset_given;
+    bool project; /* path is a project folder to build */
+    bool release; /* ... with an official release chosen for the chip */
+    uint64_t offset, header_size;
+    int mode, freq;
+};
+
+/* What goes on the chip: the image and where, and what it was made from. */
+struct flash_plan {
+    uint8_t *img;
+    size_t len;
+    uint64_t offset;
+    esp01_tree tree;
+    esp01_build_result built;
+};
+
+/* --offset, --flash-size, --flash-mode or --flash-freq `a` with value `v`. */
+static int parse_image_option(struct flash_opts *f, const char *a,
+                              const char *v)
 {
-    if (flashfleet_wanted(argc, argv))
-        return flashfleet_run(argc, argv);
-    struct romcli o;
-    romcli_init(&o);
-    const char *path = NULL, *firmware = NULL, *config = NULL;
-    bool offset_given = false, full = false;
-    uint64_t offset = 0, header_size = 0;
-    int mode = ESP01_MODE_DOUT, freq = -1;
+    if (strcmp(a, "--offset") == 0) {
+        if (!cli_parse_size(v, &f->offset) || f->offset % 4096 ||
+            f->offset >= 16u * 1024 * 1024)
+            return cli_usage_error("flash", "--offset '%s' must be a "
+                                   "multiple of 4096 below 16M", v);
+        f->offset_given = true;
+    } else if (strcmp(a, "--flash-size") == 0) {
+        if (!cli_parse_size(v, &f->header_size) ||
+            f->header_size > UINT32_MAX ||
+            esp01_flash_size_code((uint32_t)f->header_size) < 0)
+            return cli_usage_error("flash", "--flash-size '%s' is not "
+                                   "one of 512K 1M 2M 4M 8M 16M", v);
+    } else if (strcmp(a, "--flash-mode") == 0) {
+        if ((f->mode = esp01_flash_mode_parse(v)) < 0)
+            return cli_usage_error("flash", "--flash-mode '%s' is not "
+                                   "dout, dio, qout or qio", v);
+    } else {
+        if ((f->freq = esp01_flash_freq_parse(v)) < 0)
+            return cli_usage_error("flash", "--flash-freq '%s' is not "
+                                   "40m, 26m, 20m or 80m", v);
+    }
+    return EXIT_OK;
+}
+
+/* The options and the one image or project folder; EXIT_OK or the exit
+ * code after the message.  --help sets f->help. */
+static int parse_args(int argc, char **argv, struct romcli *o,
+                      struct flash_opts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->mode = ESP01_MODE_DOUT;
+    f->freq = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+            f->help = true;
             return EXIT_OK;
         }
         bool has_value = i + 1 < argc;
         if (strcmp(a, "--full") == 0) {
-            full = true;
+            f->full = true;
             continue;
         }
         if (strcmp(a, "--firmware") == 0 || strcmp(a, "--config") == 0) {
             if (!has_value)
                 return cli_usage_error("flash", "%s needs a value", a);
             if (strcmp(a, "--firmware") == 0)
-                firmware = argv[++i];
+                f->firmware = argv[++i];
             else
-                config = argv[++i];
+                f->config = argv[++i];
             continue;
         }
         if (strcmp(a, "--offset") == 0 || strcmp(a, "--flash-size") == 0 ||
             strcmp(a, "--flash-mode") == 0 || strcmp(a, "--flash-freq") == 0) {
             if (!has_value)
                 return cli_usage_error("flash", "%s needs a value", a);
-            const char *v = argv[++i];
-            if (strcmp(a, "--offset") == 0) {
-                if (!cli_parse_size(v, &offset) || offset % 4096 ||
-                    offset >= 16u * 1024 * 1024)
-                    return cli_usage_error("flash", "--offset '%s' must be a "
-                                           "multiple of 4096 below 16M", v);
-                offset_given = true;
-            } else if (strcmp(a, "--flash-size") == 0) {
-                if (!cli_parse_size(v, &header_size) ||
-                    header_size > UINT32_MAX ||
-                    esp01_flash_size_code((uint32_t)header_size) < 0)
-                    return cli_usage_error("flash", "--flash-size '%s' is not "
-                                           "one of 512K 1M 2M 4M 8M 16M", v);
-            } else if (strcmp(a, "--flash-mode") == 0) {
-                if ((mode = esp01_flash_mode_parse(v)) < 0)
-                    return cli_usage_error("flash", "--flash-mode '%s' is not "
-                                           "dout, dio, qout or qio", v);
-            } else {
-                if ((freq = esp01_flash_freq_parse(v)) < 0)
-                    return cli_usage_error("flash", "--flash-freq '%s' is not "
-                                           "40m, 26m, 20m or 80m", v);
-            }
+            int rc = parse_image_option(f, a, argv[++i]);
+            if (rc != EXIT_OK)
+                return rc;
             continue;
         }
-        int r = romcli_option(&o, "flash", argc, argv, &i);
+        int r = romcli_option(o, "flash", argc, argv, &i);
         if (r < 0)
             return EXIT_USAGE;
         if (r == 1)
             continue;
         if (a[0] == '-' && a[1])
             return cli_usage_error("flash", "unknown option '%s'", a);
-        if (path)
+        if (f->path)
             return cli_usage_error("flash", "one image at a time ('%s' and "
-                                   "'%s')", path, a);
-        path = a;
+                                   "'%s')", f->path, a);
+        f->path = a;
     }
-    if (!path)
+    if (!f->path)
         return cli_usage_error("flash", "which image? (esp01 flash IMAGE.bin)");
     struct stat st;
-    bool project = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    if (!project && (firmware || config))
+    f->project = stat(f->path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!f->project && (f->firmware || f->config))
         return cli_usage_error("flash", "%s goes with a project folder, and "
-                               "'%s' is not one", firmware ? "--firmware" : "--config",
-                               path);
-    if (project && !firmware)
-        firmware = "latest";
+                               "'%s' is not one",
+                               f->firmware ? "--firmware" : "--config", f->path);
+    if (f->project && !f->firmware)
+        f->firmware = "latest";
     /* A release for the chip is chosen once its size is known. */
-    bool release = project && fwcli_is_release(firmware);
-    if (project && offset_given)
+    f->release = f->project && fwcli_is_release(f->firmware);
+    if (f->project && f->offset_given)
         return cli_usage_error("flash", "--offset does not apply to a project "
                                "folder (the build decides where it goes)");
+    return EXIT_OK;
+}
 
-    uint8_t *img = NULL;
-    size_t len = 0;
+static void plan_free(struct flash_plan *p)
+{
+    free(p->img);
+    esp01_build_result_free(&p->built);
+    esp01_tree_free(&p->tree);
+}
+
+/* Before connecting: the image file, or the project's files (and the
+ * firmware file unless a release is to be chosen for the chip). */
+static int plan_load(const struct flash_opts *f, struct flash_plan *p)
+{
     esp01_err err;
     esp01_err_clear(&err);
-    esp01_tree tree = ESP01_TREE_INIT;
     int rc;
-    if (project) {
+    if (f->project) {
         esp01_hostdir_options hopt;
         esp01_hostdir_defaults(&hopt);
-        rc = esp01_hostdir_load(&tree, path, "", &hopt, &err);
-        if (rc == 0 && !release)
-            rc = esp01_read_file(firmware, 16u * 1024 * 1024, &img, &len, &err);
-        if (rc < 0) {
-            esp01_tree_free(&tree);
-            return cli_lib_error(rc, &err);
-        }
-        if ((rc = add_to_project(path, config, &tree)) != EXIT_OK) {
-            free(img);
-            esp01_tree_free(&tree);
-            return rc;
-        }
-    } else {
-        rc = esp01_read_file(path, 16u * 1024 * 1024, &img, &len, &err);
+        rc = esp01_hostdir_load(&p->tree, f->path, "", &hopt, &err);
+        if (rc == 0 && !f->release)
+            rc = esp01_read_file(f->firmware, 16u * 1024 * 1024, &p->img,
+                                 &p->len, &err);
         if (rc < 0)
             return cli_lib_error(rc, &err);
-        if (len == 0) {
-            free(img);
-            return cli_error("'%s' is empty", path);
+        return add_to_project(f->path, f->config, &p->tree);
+    }
+    rc = esp01_read_file(f->path, 16u * 1024 * 1024, &p->img, &p->len, &err);
+    if (rc < 0)
+        return cli_lib_error(rc, &err);
+    if (p->len == 0)
+        return cli_error("'%s' is empty", f->path);
+    return EXIT_OK;
+}
+
+/* A project folder built for the connected chip, on the release chosen
+ * for it when one is wanted. */
+static int plan_build(const struct flash_opts *f, uint32_t chip,
+                      const char *chip_s, struct flash_plan *p)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    int rc;
+    if (f->release) {
+        static char fw_path[4200];
+        uint32_t for_size = f->header_size ? (uint32_t)f->header_size : chip;
+        if ((rc = fwcli_for_project("flash", f->firmware, for_size, -1,
+                                    fw_path, sizeof fw_path)) != EXIT_OK)
+            return rc;
+        if ((rc = esp01_read_file(fw_path, 16u * 1024 * 1024, &p->img,
+                                  &p->len, &err)) < 0) {
+            cli_lib_error(rc, &err);
+            return EXIT_FAIL;
         }
     }
+    esp01_build_options bopt;
+    esp01_build_defaults(&bopt);
+    bopt.chip_size = f->header_size ? (uint32_t)f->header_size : chip;
+    bopt.flash_mode = f->mode;
+    if (f->freq >= 0)
+        bopt.flash_freq = f->freq;
+    if (bopt.chip_size > chip)
+        return cli_error("--flash-size is larger than the %s chip", chip_s);
+    if ((rc = esp01_build(p->img, p->len, &p->tree, &bopt, &p->built,
+                          &err)) < 0)
+        return cli_error("cannot build '%s' for this chip: %s", f->path,
+                         err.msg);
+    free(p->img);
+    p->img = p->built.image;
+    p->len = p->built.image_len;
+    p->offset = p->built.write_offset;
+    p->built.image = NULL;
+    fprintf(stderr, "Built %zu bytes for a %s chip (header: %s)\n", p->len,
+            chip_s, esp01_flash_mode_name(f->mode));
+    return EXIT_OK;
+}
 
-    esp01_build_result built;
-    memset(&built, 0, sizeof built);
-    if ((rc = romcli_open(&o, "flash", false)) != EXIT_OK) {
-        free(img);
-        esp01_tree_free(&tree);
-        return rc;
+/* A firmware image file written at 0x0: its header's size, mode and
+ * frequency set for the chip, after checking it can run there. */
+static int plan_header(const struct flash_opts *f, uint32_t chip,
+                       const char *chip_s, struct flash_plan *p)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    char size_s[32];
+    esp01_image_info info;
+    int rc = esp01_image_parse(p->img, p->len, &info, &err);
+    if (rc < 0)
+        return cli_error("'%s' starts like a firmware image but is not one: "
+                         "%s", f->path, err.msg);
+    uint32_t hsize = f->header_size ? (uint32_t)f->header_size : chip;
+    if (hsize > chip)
+        cli_warn("--flash-size %u KiB is larger than the chip (%s)",
+                 hsize / 1024, chip_s);
+    int size_code = esp01_flash_size_code(hsize);
+    romcli_format_size(hsize, size_s, sizeof size_s);
+    if (size_code < 0)
+        return cli_error("no image header size code for %s of flash", size_s);
+    esp01_layout layout;
+    rc = esp01_layout_for(&info, hsize, &layout, &err);
+    if (rc == 0 && !layout.runs)
+        return cli_error("'%s' cannot run with %s of flash: %s", f->path,
+                         size_s, layout.why_not);
+    if (rc < 0 && rc != ESP01_E_UNSUPPORTED) {
+        cli_lib_error(rc, &err);
+        return EXIT_FAIL;
     }
-    int code = EXIT_FAIL;
-    uint32_t chip = o.flash.size;
-    char chip_s[32], size_s[32];
+    if (rc == ESP01_E_UNSUPPORTED)
+        cli_warn("cannot check that '%s' fits this chip: %s", f->path,
+                 err.msg);
+    int freq = f->freq >= 0 ? f->freq : info.flash_freq;
+    if ((rc = esp01_image_patch_header(p->img, p->len, f->mode, size_code,
+                                       freq, &err)) < 0) {
+        cli_lib_error(rc, &err);
+        return EXIT_FAIL;
+    }
+    const char *fname = esp01_flash_freq_name(freq);
+    fprintf(stderr, "Image header set to: %s, %s, %s\n",
+            esp01_flash_mode_name(f->mode), size_s, fname ? fname : "?");
+    return EXIT_OK;
+}
+
+/* Once connected: the image made for the chip that is there, and checked
+ * to fit it. */
+static int plan_for_chip(const struct romcli *o, const struct flash_opts *f,
+                         struct flash_plan *p)
+{
+    uint32_t chip = o->flash.size;
+    char chip_s[32];
     romcli_format_size(chip, chip_s, sizeof chip_s);
     fprintf(stderr, "Connected: %s, %s flash (JEDEC %02x%02x%02x)\n",
-            romcli_chip_name(&o.chip), chip_s, o.flash.manufacturer,
-            o.flash.type, o.flash.capacity);
-    if (release) {
-        static char fw_path[4200];
-        uint32_t for_size = header_size ? (uint32_t)header_size : chip;
-        if ((rc = fwcli_for_project("flash", firmware, for_size, -1, fw_path,
-                                    sizeof fw_path)) != EXIT_OK) {
-            code = rc;
-            goto out;
-        }
-        if ((rc = esp01_read_file(fw_path, 16u * 1024 * 1024, &img, &len, &err)) < 0) {
-            cli_lib_error(rc, &err);
-            goto out;
-        }
-    }
-    if (project) {
-        esp01_build_options bopt;
-        esp01_build_defaults(&bopt);
-        bopt.chip_size = header_size ? (uint32_t)header_size : chip;
-        bopt.flash_mode = mode;
-        if (freq >= 0)
-            bopt.flash_freq = freq;
-        if (bopt.chip_size > chip) {
-            cli_error("--flash-size is larger than the %s chip", chip_s);
-            goto out;
-        }
-        if ((rc = esp01_build(img, len, &tree, &bopt, &built, &err)) < 0) {
-            cli_error("cannot build '%s' for this chip: %s", path, err.msg);
-            goto out;
-        }
-        free(img);
-        img = built.image;
-        len = built.image_len;
-        offset = built.write_offset;
-        built.image = NULL;
-        fprintf(stderr, "Built %zu bytes for a %s chip (header: %s)\n", len,
-                chip_s, esp01_flash_mode_name(mode));
-    }
-    if (offset + len > chip) {
-        cli_error("'%s' (%zu bytes at 0x%llx) does not fit in the %s flash "
-                  "chip", path, len, (unsigned long long)offset, chip_s);
-        goto out;
-    }
-    if (!project && offset == 0 && img[0] == ESP01_IMAGE_MAGIC) {
-        esp01_image_info info;
-        if ((rc = esp01_image_parse(img, len, &info, &err)) < 0) {
-            cli_error("'%s' starts like a firmware image but is not one: %s",
-                      path, err.msg);
-            goto out;
-        }
-        uint32_t hsize = header_size ? (uint32_t)header_size : chip;
-        if (hsize > chip)
-            cli_warn("--flash-size %u KiB is larger than the chip (%s)",
-                     hsize / 1024, chip_s);
-        int size_code = esp01_flash_size_code(hsize);
-        if (size_code < 0) {
-            romcli_format_size(hsize, size_s, sizeof size_s);
-            cli_error("no image header size code for %s of flash", size_s);
-            goto out;
-        }
-        esp01_layout layout;
-        rc = esp01_layout_for(&info, hsize, &layout, &err);
-        if (rc == 0 && !layout.runs) {
-            romcli_format_size(hsize, size_s, sizeof size_s);
-            cli_error("'%s' cannot run with %s of flash: %s", path, size_s,
-                      layout.why_not);
-            goto out;
-        }
-        if (rc < 0 && rc != ESP01_E_UNSUPPORTED) {
-            cli_lib_error(rc, &err);
-            goto out;
-        }
-        if (rc == ESP01_E_UNSUPPORTED)
-            cli_warn("cannot check that '%s' fits this chip: %s", path,
-                     err.msg);
-        int f = freq >= 0 ? freq : info.flash_freq;
-        if ((rc = esp01_image_patch_header(img, len, mode, size_code, f,
-                                           &err)) < 0) {
-            cli_lib_error(rc, &err);
-            goto out;
-        }
-        romcli_format_size(hsize, size_s, sizeof size_s);
-        const char *fname = esp01_flash_freq_name(f);
-        fprintf(stderr, "Image header set to: %s, %s, %s\n",
-                esp01_flash_mode_name(mode), size_s, fname ? fname : "?");
-    }
+            romcli_chip_name(&o->chip), chip_s, o->flash.manufacturer,
+            o->flash.type, o->flash.capacity);
+    int rc;
+    if (f->project && (rc = plan_build(f, chip, chip_s, p)) != EXIT_OK)
+        return rc;
+    if (p->offset + p->len > chip)
+        return cli_error("'%s' (%zu bytes at 0x%llx) does not fit in the %s "
+                         "flash chip", f->path, p->len,
+                         (unsigned long long)p->offset, chip_s);
+    if (!f->project && p->offset == 0 && p->img[0] == ESP01_IMAGE_MAGIC)
+        return plan_header(f, chip, chip_s, p);
+    return EXIT_OK;
+}
 
+/* Only the sectors that differ, through the stub; the summary on stdout. */
+static int run_stub(struct romcli *o, const struct flash_opts *f,
+                    const struct flash_plan *p, struct romcli_progress *prog)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    uint64_t t0 = esp01_now_ms(), wire0 = o->rom.wire_tx;
+    esp01_stub_write_stats sst;
+    esp01_stub_write_opts wopt = {f->full};
+    int rc = esp01_stub_write_flash(&o->rom, (uint32_t)p->offset, p->img,
+                                    p->len, &wopt, &sst, &err);
+    romcli_progress_end(prog);
+    if (rc < 0) {
+        cli_lib_error(rc, &err);
+        return EXIT_FAIL;
+    }
+    double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+    uint64_t wire = o->rom.wire_tx - wire0;
+    if (sst.differing == 0)
+        printf("Flash at 0x%06llx already holds all %zu bytes (MD5 of %u "
+               "sectors on the chip): nothing written, %.1f s\n",
+               (unsigned long long)p->offset, p->len, sst.sectors, secs);
+    else
+        printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u of %u sectors "
+               "differed, %llu bytes on the wire (%.0f%%), %u blank "
+               "sectors only erased; MD5 verified%s\n",
+               p->len, (unsigned long long)p->offset, secs, sst.differing,
+               sst.sectors, (unsigned long long)wire,
+               100.0 * (double)wire / (double)p->len, sst.blank_sectors,
+               sst.rewritten ? " after writing some sectors twice" : "");
+    return EXIT_OK;
+}
+
+/* Every sector through the ROM loader (--no-stub, or no stub started). */
+static int run_rom(struct romcli *o, const struct flash_plan *p,
+                   struct romcli_progress *prog)
+{
+    esp01_err err;
+    esp01_err_clear(&err);
+    uint64_t t0 = esp01_now_ms();
+    esp01_rom_write_stats stats;
+    int rc = esp01_rom_write_flash(&o->rom, (uint32_t)p->offset, p->img,
+                                   p->len, &stats, &err);
+    romcli_progress_end(prog);
+    if (rc < 0) {
+        cli_lib_error(rc, &err);
+        return EXIT_FAIL;
+    }
+    double secs = (double)(esp01_now_ms() - t0) / 1000.0;
+    printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
+           "sectors only erased", p->len, (unsigned long long)p->offset, secs,
+           stats.payload_sent, stats.blank_sectors);
+    if (stats.restarts || stats.block_retries || stats.repaired_sectors)
+        printf(", %u blocks resent, %u restarts, %u sectors rewritten "
+               "after read-back", stats.block_retries, stats.restarts,
+               stats.repaired_sectors);
+    printf("\n");
+    if (stats.collateral != ESP01_ROM_NO_COLLATERAL)
+        cli_warn("the ROM loader cannot erase a single sector alone: "
+                 "sector 0x%06x was erased too", stats.collateral);
+    return EXIT_OK;
+}
+
+/* Write the plan with progress, then leave the chip as --after says. */
+static int run(struct romcli *o, const struct flash_opts *f,
+               const struct flash_plan *p)
+{
     struct romcli_progress prog;
     romcli_progress_start(&prog, "Writing");
-    o.rom.progress = romcli_progress;
-    o.rom.progress_ctx = &prog;
-    uint64_t t0 = esp01_now_ms(), wire0 = o.rom.wire_tx;
-    if (o.use_stub) {
-        esp01_stub_write_stats sst;
-        esp01_stub_write_opts wopt = {full};
-        rc = esp01_stub_write_flash(&o.rom, (uint32_t)offset, img, len, &wopt,
-                                    &sst, &err);
-        romcli_progress_end(&prog);
-        if (rc < 0) {
-            cli_lib_error(rc, &err);
-            goto out;
-        }
-        double secs = (double)(esp01_now_ms() - t0) / 1000.0;
-        uint64_t wire = o.rom.wire_tx - wire0;
-        char wire_s[32];
-        romcli_format_size((uint32_t)wire, wire_s, sizeof wire_s);
-        if (sst.differing == 0)
-            printf("Flash at 0x%06llx already holds all %zu bytes (MD5 of %u "
-                   "sectors on the chip): nothing written, %.1f s\n",
-                   (unsigned long long)offset, len, sst.sectors, secs);
-        else
-            printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u of %u sectors "
-                   "differed, %llu bytes on the wire (%.0f%%), %u blank "
-                   "sectors only erased; MD5 verified%s\n",
-                   len, (unsigned long long)offset, secs, sst.differing,
-                   sst.sectors, (unsigned long long)wire,
-                   100.0 * (double)wire / (double)len, sst.blank_sectors,
-                   sst.rewritten ? " after writing some sectors twice" : "");
-    } else {
-        esp01_rom_write_stats stats;
-        rc = esp01_rom_write_flash(&o.rom, (uint32_t)offset, img, len, &stats,
-                                   &err);
-        romcli_progress_end(&prog);
-        if (rc < 0) {
-            cli_lib_error(rc, &err);
-            goto out;
-        }
-        double secs = (double)(esp01_now_ms() - t0) / 1000.0;
-        printf("Wrote %zu bytes at 0x%06llx in %.1f s: %u bytes sent, %u blank "
-               "sectors only erased", len, (unsigned long long)offset, secs,
-               stats.payload_sent, stats.blank_sectors);
-        if (stats.restarts || stats.block_retries || stats.repaired_sectors)
-            printf(", %u blocks resent, %u restarts, %u sectors rewritten "
-                   "after read-back", stats.block_retries, stats.restarts,
-                   stats.repaired_sectors);
-        printf("\n");
-        if (stats.collateral != ESP01_ROM_NO_COLLATERAL)
-            cli_warn("the ROM loader cannot erase a single sector alone: "
-                     "sector 0x%06x was erased too", stats.collateral);
+    o->rom.progress = romcli_progress;
+    o->rom.progress_ctx = &prog;
+    int rc = o->use_stub ? run_stub(o, f, p, &prog) : run_rom(o, p, &prog);
+    if (rc != EXIT_OK)
+        return rc;
+    return romcli_finish(o);
+}
+
+int cmd_flash(int argc, char **argv)
+{
+    if (flashfleet_wanted(argc, argv))
+        return flashfleet_run(argc, argv);
+    struct romcli o;
+    romcli_init(&o);
+    struct flash_opts f;
+    int rc = parse_args(argc, argv, &o, &f);
+    if (rc != EXIT_OK)
+        return rc;
+    if (f.help) {
+        usage(stdout);
+        return EXIT_OK;
     }
-    code = romcli_finish(&o);
-out:
-    romcli_close(&o);
-    free(img);
-    esp01_build_result_free(&built);
-    esp01_tree_free(&tree);
-    return code;
+    struct flash_plan p;
+    memset(&p, 0, sizeof p);
+    p.tree = (esp01_tree)ESP01_TREE_INIT;
+    p.offset = f.offset;
+    if ((rc = plan_load(&f, &p)) == EXIT_OK &&
+        (rc = romcli_open(&o, "flash", false)) == EXIT_OK) {
+        rc = plan_for_chip(&o, &f, &p);
+        if (rc == EXIT_OK)
+            rc = run(&o, &f, &p);
+        romcli_close(&o);
+    }
+    plan_free(&p);
+    return rc;
 }

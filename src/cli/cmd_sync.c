@@ -34,6 +34,35 @@ static const esp01_dev_entry *find_dev(const esp01_dev_entry *list, size_t n,
     return NULL;
 }
 
+/* --delete: the device files under `dest` that the project does not have
+ * (backwards: a directory's contents go before the directory). */
+static int remove_extra(esp01_devfs *fs, const esp01_tree *tree,
+                        const esp01_dev_entry *have, size_t nhave,
+                        const char *dest, bool dry, size_t *gone)
+{
+    esp01_err err = {0};
+    int status = EXIT_OK;
+    for (size_t i = nhave; i-- > 0 && status == EXIT_OK;) {
+        if (esp01_tree_find(tree, have[i].name))
+            continue;
+        char target[ESP01_DEVPATH_MAX];
+        if (!cli_dev_join(target, sizeof target, dest, have[i].name))
+            continue;
+        (*gone)++;
+        if (dry) {
+            printf("rm :%s\n", target);
+            continue;
+        }
+        int rc = have[i].is_dir ? esp01_devfs_rmdir(fs, target, &err)
+                                : esp01_devfs_remove(fs, target, &err);
+        if (rc < 0)
+            status = cli_dev_error(rc, &err);
+        else
+            printf("removed :%s\n", target);
+    }
+    return status;
+}
+
 int cmd_sync(int argc, char **argv)
 {
     struct cli_dev_opts o;
@@ -128,27 +157,8 @@ int cmd_sync(int argc, char **argv)
         else
             status = cli_dev_upload(fs, label, target, e->data, e->size);
     }
-    if (del && status == EXIT_OK) {
-        /* Backwards: a directory's contents go before the directory. */
-        for (size_t i = nhave; i-- > 0 && status == EXIT_OK;) {
-            if (esp01_tree_find(&tree, have[i].name))
-                continue;
-            char target[ESP01_DEVPATH_MAX];
-            if (!cli_dev_join(target, sizeof target, dest, have[i].name))
-                continue;
-            gone++;
-            if (dry) {
-                printf("rm :%s\n", target);
-                continue;
-            }
-            rc = have[i].is_dir ? esp01_devfs_rmdir(fs, target, &err)
-                                : esp01_devfs_remove(fs, target, &err);
-            if (rc < 0)
-                status = cli_dev_error(rc, &err);
-            else
-                printf("removed :%s\n", target);
-        }
-    }
+    if (del && status == EXIT_OK)
+        status = remove_extra(fs, &tree, have, nhave, dest, dry, &gone);
     if (status == EXIT_OK)
         printf("%s%zu uploaded, %zu unchanged, %zu removed\n",
                dry ? "dry run: " : "", up, same, gone);

@@ -112,6 +112,39 @@ static void usage(FILE *out)
             "options:\n%s", romcli_options_help);
 }
 
+/* The runs of differing sectors (the first 64), each with what the image
+ * holds there. */
+static void list_differing(const uint8_t *img, size_t len, uint64_t offset,
+                           uint32_t flash_size, const uint8_t *differs,
+                           uint32_t nsec)
+{
+    struct image_map map;
+    memset(&map, 0, sizeof map);
+    if (offset == 0)
+        map_image(img, len, flash_size, &map);
+    unsigned shown = 0;
+    for (uint32_t s = 0; s < nsec; s++) {
+        if (!(differs[s / 8] & (1u << (s % 8))))
+            continue;
+        uint32_t e = s;
+        while (e + 1 < nsec && (differs[(e + 1) / 8] & (1u << ((e + 1) % 8))))
+            e++;
+        if (shown++ < 64) {
+            char what[512];
+            describe(&map, (uint32_t)offset + s * 4096u,
+                     (uint32_t)offset + (e + 1) * 4096u, what, sizeof what);
+            printf("  0x%06llx-0x%06llx  %u sector%s%s%s\n",
+                   (unsigned long long)(offset + s * 4096u),
+                   (unsigned long long)(offset + (e + 1) * 4096u),
+                   e - s + 1, e == s ? "" : "s", *what ? "  " : "", what);
+        }
+        s = e;
+    }
+    if (shown > 64)
+        printf("  ... and %u more ranges\n", shown - 64);
+    unmap_image(&map);
+}
+
 int cmd_verify(int argc, char **argv)
 {
     struct romcli o;
@@ -203,31 +236,7 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     printf("%u of %u sectors differ from %s:\n", ndiff, nsec, path);
-    struct image_map map;
-    memset(&map, 0, sizeof map);
-    if (offset == 0)
-        map_image(img, len, o.flash.size, &map);
-    unsigned shown = 0;
-    for (uint32_t s = 0; s < nsec; s++) {
-        if (!(differs[s / 8] & (1u << (s % 8))))
-            continue;
-        uint32_t e = s;
-        while (e + 1 < nsec && (differs[(e + 1) / 8] & (1u << ((e + 1) % 8))))
-            e++;
-        if (shown++ < 64) {
-            char what[512];
-            describe(&map, (uint32_t)offset + s * 4096u,
-                     (uint32_t)offset + (e + 1) * 4096u, what, sizeof what);
-            printf("  0x%06llx-0x%06llx  %u sector%s%s%s\n",
-                   (unsigned long long)(offset + s * 4096u),
-                   (unsigned long long)(offset + (e + 1) * 4096u),
-                   e - s + 1, e == s ? "" : "s", *what ? "  " : "", what);
-        }
-        s = e;
-    }
-    if (shown > 64)
-        printf("  ... and %u more ranges\n", shown - 64);
-    unmap_image(&map);
+    list_differing(img, len, offset, o.flash.size, differs, nsec);
     romcli_finish(&o);
     code = EXIT_FAIL;
 out:

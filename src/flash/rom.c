@@ -68,18 +68,6 @@ uint32_t esp01_rom_erase_arg(uint32_t first_sector, uint32_t sectors,
     return y * ESP01_ROM_SECTOR;
 }
 
-const char *esp01_romi_error_text(uint8_t code)
-{
-    switch (code) {
-    case ESP01_ROM_ERR_INVALID: return "invalid or out-of-sequence message";
-    case ESP01_ROM_ERR_FAILED: return "failed to act on the message";
-    case ESP01_ROM_ERR_CHECKSUM: return "data checksum mismatch";
-    case ESP01_ROM_ERR_WRITE: return "flash write error";
-    case ESP01_ROM_ERR_READ: return "flash read error";
-    default: return "unknown error";
-    }
-}
-
 /* ---- transport ------------------------------------------------------- */
 
 void esp01_rom_init(esp01_rom *rom, esp01_port *port)

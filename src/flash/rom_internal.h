@@ -13,6 +13,7 @@
 
 /* Bytes -> milliseconds on the wire at the port's baud rate (+1). */
 uint32_t esp01_romi_wire_ms(const esp01_rom *rom, size_t bytes);
+/* What a ROM loader's error code means (loader_errors.c). */
 const char *esp01_romi_error_text(uint8_t code);
 /* Drop buffered input and any half-decoded frame. */
 void esp01_romi_discard(esp01_rom *rom);

@@ -1,6 +1,7 @@
 /*
  * portprobe.c - MicroPython or the ROM loader on a serial port
- * (portprobe.h).
+ * (portprobe.h).  Above src/flash/ (the ROM loader client) and
+ * src/device/ (the raw REPL), which are peers and cannot ask each other.
  */
 #include "esp01/portprobe.h"
 
