@@ -33,6 +33,7 @@ fi
 # "D file symbol" for what a file defines, "U file symbol" for what it uses.
 for o in $objs; do
     f=${o%.o}.c
+    [ -f "$f" ] || continue   # left over from a file since moved or removed
     nm "$BUILD_DIR/$o" | awk -v f="$f" '$1 == "U" { print "U", f, $2; next }
                                         $2 ~ /^[TDBRC]$/ { print "D", f, $3 }'
 done >"$TMP/syms"
