@@ -306,6 +306,12 @@ static int plan_header(const struct flash_opts *f, uint32_t chip,
     if (rc == 0 && !layout.runs)
         return cli_error("'%s' cannot run with %s of flash: %s", f->path,
                          size_s, layout.why_not);
+    /* It boots, but MicroPython finds no room for a filesystem: what the
+       user saves is gone at the next reset.  Said before writing, since
+       the board will look fine at first. */
+    if (rc == 0 && !layout.has_fs)
+        cli_warn("'%s' with %s of flash: %s", f->path, size_s,
+                 layout.why_not);
     if (rc < 0 && rc != ESP01_E_UNSUPPORTED) {
         cli_lib_error(rc, &err);
         return EXIT_FAIL;

@@ -32,6 +32,19 @@ check "flash: summary says MD5 verified" grep -q 'MD5 verified' out
 check "flash: --after no-reset put the stub back at 115200" \
     grep -q 'the chip.s UART now runs at 115299 baud' w1.log
 
+# A 2M+ (GENERIC) build on a 1 MiB chip boots, but MicroPython finds no room
+# for a filesystem (facts 3: it would start at 0x100000): flashed, with a
+# warning that names what the user will lose, not refused.
+"$MKFW" --variant 2M fw2m.bin
+start_stub_sim g1
+expect_ok "flash: a 2M+ build on a 1 MiB chip is written" \
+    "$ESP01" flash fw2m.bin --port g1.tty --after no-reset
+stop_sim
+check "flash: 2M+ on 1 MiB: warned that nothing saved survives a reset" \
+    grep -q "^esp01: warning: 'fw2m.bin' with 1 MiB of flash: no filesystem.*nothing saved survives a reset" err
+check "flash: 2M+ on 1 MiB: the firmware is in flash" \
+    same_range fw2m.bin 4 g1.flash 4 $(( $(stat -c %s fw2m.bin) - 4 ))
+
 # Paths relative to where romsim starts: QEMU runs in a directory of its
 # own, so romsim must resolve --stub-elf (and --flash) before that.
 rel_elf=$(realpath --relative-to="$TMP" "$STUB_ELF")
