@@ -22,7 +22,7 @@ export ESP01=${ESP01:-$PWD/$BUILD/esp01}
 export TOOLS=$PWD/$BUILD/tests/tools
 export BUILD_DIR=$PWD/$BUILD
 export SRCDIR=$PWD
-jobs=${ESP01_TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) * 2 ))}
+jobs=${ESP01_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/esp01-run.XXXXXX")

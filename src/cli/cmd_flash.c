@@ -310,7 +310,7 @@ static int plan_header(const struct flash_opts *f, uint32_t chip,
        user saves is gone at the next reset.  Said before writing, since
        the board will look fine at first. */
     if (rc == 0 && !layout.has_fs)
-        cli_warn("'%s' with %s of flash: %s", f->path, size_s,
+        cli_warn("'%s' with %s of flash: no filesystem: %s", f->path, size_s,
                  layout.why_not);
     if (rc < 0 && rc != ESP01_E_UNSUPPORTED) {
         cli_lib_error(rc, &err);
