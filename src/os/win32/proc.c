@@ -41,6 +41,12 @@
  * the POSIX backend reports it. */
 #define KILLED_STATUS 137
 
+/* A negative timeout waits for ever, as poll() does on POSIX. */
+static uint64_t deadline_of(int timeout_ms)
+{
+    return timeout_ms < 0 ? UINT64_MAX : esp01_now_ms() + (uint64_t)timeout_ms;
+}
+
 struct esp01_os_child {
     HANDLE process;
     HANDLE pipe; /* its stdout+stderr; NULL once it ended */
@@ -188,7 +194,7 @@ int esp01_os_child_poll(esp01_os_child *const *children, size_t n, int timeout_m
                         bool *ready, esp01_err *err)
 {
     (void)err;
-    uint64_t deadline = esp01_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = deadline_of(timeout_ms);
     for (;;) {
         int count = 0;
         for (size_t i = 0; i < n; i++) {

@@ -43,6 +43,18 @@
 
 #define PIPE_STEP_MS 5
 
+/* A negative timeout waits for ever, as poll() does on POSIX. */
+static uint64_t deadline_of(int timeout_ms)
+{
+    return timeout_ms < 0 ? UINT64_MAX : esp01_now_ms() + (uint64_t)timeout_ms;
+}
+
+/* Milliseconds to block for before looking again. */
+static DWORD step(uint64_t deadline, uint64_t now, DWORD most)
+{
+    return deadline - now < most ? (DWORD)(deadline - now) : most;
+}
+
 static HANDLE std_handle(int which)
 {
     DWORD id = which == ESP01_OS_STDIN    ? STD_INPUT_HANDLE
@@ -135,14 +147,14 @@ static int console_read(HANDLE in, void *buf, size_t cap, esp01_err *err)
 
 static int console_wait(HANDLE in, void *buf, size_t cap, int timeout_ms, esp01_err *err)
 {
-    uint64_t deadline = esp01_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = deadline_of(timeout_ms);
     for (;;) {
         if (key_waiting(in))
             return console_read(in, buf, cap, err);
         uint64_t now = esp01_now_ms();
         if (now >= deadline)
             return esp01_fail(err, ESP01_E_TIMEOUT, "nothing typed");
-        WaitForSingleObject(in, (DWORD)(deadline - now));
+        WaitForSingleObject(in, step(deadline, now, 60000));
     }
 }
 
@@ -179,7 +191,7 @@ static unsigned __stdcall reader_main(void *p)
 
 static int reader_wait(HANDLE in, void *buf, size_t cap, int timeout_ms, esp01_err *err)
 {
-    uint64_t deadline = esp01_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = deadline_of(timeout_ms);
     AcquireSRWLockExclusive(&reader_lock);
     if (!reader_started) {
         HANDLE t = (HANDLE)_beginthreadex(NULL, 0, reader_main, in, 0, NULL);
@@ -207,7 +219,7 @@ static int reader_wait(HANDLE in, void *buf, size_t cap, int timeout_ms, esp01_e
             rc = reader_eof ? 0 : ESP01_E_TIMEOUT;
             break;
         }
-        SleepConditionVariableSRW(&reader_cond, &reader_lock, (DWORD)(deadline - now), 0);
+        SleepConditionVariableSRW(&reader_cond, &reader_lock, step(deadline, now, 60000), 0);
     }
     ReleaseSRWLockExclusive(&reader_lock);
     if (rc == ESP01_E_TIMEOUT)
@@ -219,7 +231,7 @@ static int pipe_wait(HANDLE in, void *buf, size_t cap, int timeout_ms, esp01_err
 {
     if (reader_started)
         return reader_wait(in, buf, cap, timeout_ms, err);
-    uint64_t deadline = esp01_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = deadline_of(timeout_ms);
     for (;;) {
         DWORD avail = 0;
         if (!PeekNamedPipe(in, NULL, 0, NULL, &avail, NULL)) {
@@ -237,8 +249,7 @@ static int pipe_wait(HANDLE in, void *buf, size_t cap, int timeout_ms, esp01_err
         uint64_t now = esp01_now_ms();
         if (now >= deadline)
             return esp01_fail(err, ESP01_E_TIMEOUT, "nothing typed");
-        uint64_t left = deadline - now;
-        Sleep((DWORD)(left < PIPE_STEP_MS ? left : PIPE_STEP_MS));
+        Sleep(step(deadline, now, PIPE_STEP_MS));
     }
 }
 
