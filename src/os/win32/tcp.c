@@ -194,30 +194,35 @@ void esp01_os_tcp_free(esp01_os_addrs *addrs)
     }
 }
 
-/* Wait until fd can be read (or written); 0, WSAETIMEDOUT or the error. */
+/* Wait until fd can be read (or written: also a connect that ended);
+ * 0, WSAETIMEDOUT or the error.  select() waits a minute at most, so a
+ * later deadline is waited for in steps. */
 static int wait_for(SOCKET fd, bool write, uint64_t deadline_ms)
 {
-    long left = remaining_ms(deadline_ms);
-    if (left == 0)
-        return WSAETIMEDOUT;
-    fd_set rw, ex;
-    FD_ZERO(&rw);
-    FD_ZERO(&ex);
-    FD_SET(fd, &rw);
-    FD_SET(fd, &ex);
-    struct timeval tv = {left / 1000, (left % 1000) * 1000};
-    int r = select(0, write ? NULL : &rw, write ? &rw : NULL, &ex, &tv);
-    if (r == SOCKET_ERROR)
-        return WSAGetLastError();
-    if (r == 0)
-        return WSAETIMEDOUT;
-    if (FD_ISSET(fd, &ex)) {
-        int soerr = 0;
-        int sl = sizeof soerr;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl);
-        return soerr ? soerr : WSAECONNRESET;
+    for (;;) {
+        long left = remaining_ms(deadline_ms);
+        if (left == 0)
+            return WSAETIMEDOUT;
+        fd_set rw, ex;
+        FD_ZERO(&rw);
+        FD_ZERO(&ex);
+        FD_SET(fd, &rw);
+        FD_SET(fd, &ex);
+        struct timeval tv = {left / 1000, (left % 1000) * 1000};
+        /* A failed connect shows in the except set. */
+        int r = select(0, write ? NULL : &rw, write ? &rw : NULL, write ? &ex : NULL, &tv);
+        if (r == SOCKET_ERROR)
+            return WSAGetLastError();
+        if (r == 0)
+            continue;
+        if (write && FD_ISSET(fd, &ex)) {
+            int soerr = 0;
+            int sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl);
+            return soerr ? soerr : WSAECONNRESET;
+        }
+        return 0;
     }
-    return 0;
 }
 
 static int connect_one(const ADDRINFOW *ai, uint64_t deadline, SOCKET *out, int *e)
