@@ -173,6 +173,11 @@ static void terminal(void)
     n = esp01_os_stdin_read(buf, sizeof buf - 1, 30000, &e);
     snprintf(detail, sizeof detail, "n %d", n);
     check("stdin_read: 0 at the end of the pipe", n == 0, detail);
+    char secret[16] = "x";
+    n = esp01_os_read_secret("password: ", secret, sizeof secret, &e);
+    snprintf(detail, sizeof detail, "rc %d '%s'", n, e.msg);
+    check("read_secret: no console is ESP01_E_NOTFOUND, not a line from the pipe",
+          n == ESP01_E_NOTFOUND && secret[0] == '\0', detail);
 }
 
 static void interrupts(void)
