@@ -273,7 +273,7 @@ $(WIN_BUILD)/libesp01.a: $(WIN_LIB_OBJ)
 	rm -f $@
 	$(WIN_AR) rcs $@ $^
 $(WIN_BUILD)/esp01.exe: $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a
-	$(WIN_CC) -o $@ $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a $(WIN_LDLIBS)
+	$(WIN_CC) -municode -o $@ $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a $(WIN_LDLIBS)
 windows: $(WIN_BUILD)/esp01.exe
 windows-objs: WIN_WERROR = -Werror
 windows-objs: $(WIN_READY_OBJ)
