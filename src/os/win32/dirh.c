@@ -134,12 +134,18 @@ int esp01_os_dirh_sub(esp01_os_dirh *d, const char *name, bool create,
             h = open_folder(w, FILE_FLAG_OPEN_REPARSE_POINT);
         e = GetLastError();
     }
-    free(w);
-    if (h == INVALID_HANDLE_VALUE)
+    if (h == INVALID_HANDLE_VALUE) {
+        free(w);
         return esp01_win_fail(err, e);
+    }
+    /* The name is asked too, now that the handle keeps it from being
+       swapped: Wine opens the target of a Unix symbolic link even with
+       FILE_FLAG_OPEN_REPARSE_POINT, and only the name's attributes tell. */
     BY_HANDLE_FILE_INFORMATION bi;
-    if (!GetFileInformationByHandle(h, &bi) ||
-        (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ||
+    DWORD named = GetFileAttributesW(w);
+    free(w);
+    if (!GetFileInformationByHandle(h, &bi) || named == INVALID_FILE_ATTRIBUTES ||
+        ((bi.dwFileAttributes | named) & FILE_ATTRIBUTE_REPARSE_POINT) ||
         !(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
         CloseHandle(h);
         return esp01_fail(err, ESP01_E_INVAL, "a link or not a directory");
