@@ -248,9 +248,9 @@ install: $(LIB) $(ESP01) $(MAN)
 # ---- Windows: esp01.exe from the MinGW-w64 cross compiler ------------
 # (Debian: gcc-mingw-w64-x86-64, libz-mingw-w64-dev).  The same sources
 # with src/os/win32/ in place of src/os/posix/.  Static, so the .exe runs
-# alone: zlib, and MinGW's runtime (clock_gettime and nanosleep of
-# src/util/port.c are winpthreads').  %zu needs MinGW's C99 printf, and
-# format checking to match it (ESP01_PRINTF_FORMAT, esp01.h).
+# alone: zlib, and MinGW's runtime.  %zu needs MinGW's C99 printf, and
+# format checking to match it (ESP01_PRINTF_FORMAT, esp01.h).  -municode:
+# the program starts in wmain (src/os/win32/main.c), for UTF-8 arguments.
 WIN_CC      ?= x86_64-w64-mingw32-gcc
 WIN_AR      ?= x86_64-w64-mingw32-ar
 WIN_BUILD   ?= build/win64

@@ -15,7 +15,8 @@
  *   - ESP01_E_NOTFOUND means the path (or a folder on it) does not exist,
  *     ESP01_E_EXISTS that it already does, ESP01_E_IO anything else the
  *     system refused;
- *   - paths and names are UTF-8; '/' separates folders everywhere.
+ *   - paths and names are UTF-8; '/' separates folders everywhere (Windows
+ *     also takes a backslash), and paths handed back use '/'.
  *
  * Nothing here prints, exits or keeps state between calls, except the
  * Ctrl-C flag and the saved terminal settings, which are per process.
@@ -148,8 +149,9 @@ void esp01_os_unlock_file(int handle);
 int esp01_os_make_temp_dir(const char *prefix, char *out, size_t cap,
                            esp01_err *err);
 
-/* The absolute path of `path` with links resolved, into out (cap bytes);
- * false when it does not exist or does not fit. */
+/* The absolute path of `path` with links resolved (on Windows: not
+ * resolved), into out (cap bytes); false when it does not exist or does
+ * not fit. */
 bool esp01_os_realpath(const char *path, char *out, size_t cap);
 
 /* The running program's own file, into out; false when unknown. */
@@ -159,10 +161,11 @@ bool esp01_os_self_exe(char *out, size_t cap);
  * false when the system has no name for it. */
 bool esp01_os_group_name(unsigned gid, char *out, size_t cap);
 
-/* May this user run the file `path`? */
+/* May this user run the file `path`?  (Windows: is it a program or a
+ * script by its ending, or is `path` + ".exe" one, as %PATH% is searched.) */
 bool esp01_os_is_executable(const char *path);
 
-/* The separator of folders in $PATH (':' on POSIX). */
+/* The separator of folders in $PATH (':' on POSIX, ';' on Windows). */
 char esp01_os_path_list_sep(void);
 
 /*
