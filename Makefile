@@ -10,7 +10,6 @@
 #   make install       PREFIX=/usr/local (tool, library, headers, device
 #                      modules, man page, bash completion)
 #   make windows       build/win64/esp01.exe (MinGW-w64 cross compiler)
-#   make windows-objs  the files that already build for Windows, -Werror
 #
 # SAN=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/san so both builds can live side by side.
@@ -81,7 +80,7 @@ STUB_HOST_SRC = $(STUB_CORE_SRC) stub/host/fake.c stub/qemu/rom_md5.c
 STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
 STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
 
-.PHONY: all test test-quick check fuzz fuzz-build bench install clean stub-image windows windows-objs
+.PHONY: all test test-quick check fuzz fuzz-build bench install clean stub-image windows
 all: $(LIB) $(ESP01) $(MAN) $(TESTS) $(TOOLS) $(REPLAYS)
 
 $(BUILD)/%.o: %.c
@@ -248,9 +247,9 @@ install: $(LIB) $(ESP01) $(MAN)
 # ---- Windows: esp01.exe from the MinGW-w64 cross compiler ------------
 # (Debian: gcc-mingw-w64-x86-64, libz-mingw-w64-dev).  The same sources
 # with src/os/win32/ in place of src/os/posix/.  Static, so the .exe runs
-# alone: zlib, and MinGW's runtime (clock_gettime and nanosleep of
-# src/util/port.c are winpthreads').  %zu needs MinGW's C99 printf, and
-# format checking to match it (ESP01_PRINTF_FORMAT, esp01.h).
+# alone: zlib, and MinGW's runtime.  %zu needs MinGW's C99 printf, and
+# format checking to match it (ESP01_PRINTF_FORMAT, esp01.h).  -municode:
+# the program starts in wmain (src/os/win32/main.c), for UTF-8 arguments.
 WIN_CC      ?= x86_64-w64-mingw32-gcc
 WIN_AR      ?= x86_64-w64-mingw32-ar
 WIN_BUILD   ?= build/win64
@@ -261,33 +260,26 @@ WIN_LDLIBS   = -static -lz -lpthread -lsetupapi -lcfgmgr32 -lwinhttp -lbcrypt -l
 WIN_LIB_SRC  = $(sort $(filter-out src/cli/% src/os/posix/%,$(wildcard src/*/*.c src/*/*/*.c)))
 WIN_LIB_OBJ  = $(WIN_LIB_SRC:%.c=$(WIN_BUILD)/%.o)
 WIN_CLI_OBJ  = $(CLI_SRC:%.c=$(WIN_BUILD)/%.o)
-# Files that still call POSIX directly; the move of that code behind
-# src/os/ empties this list, and then `make windows` links.
-WIN_PENDING ?= $(shell grep -v '^\#' tests/win32/pending.txt 2>/dev/null)
-WIN_READY_OBJ = $(filter-out $(WIN_PENDING:%.c=$(WIN_BUILD)/%.o),$(WIN_LIB_OBJ) $(WIN_CLI_OBJ))
+WIN_PROBE_OBJ = $(filter $(WIN_BUILD)/src/os/% $(WIN_BUILD)/src/util/%,$(WIN_LIB_OBJ))
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_CFLAGS) $(WIN_WERROR) -c $< -o $@
+	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 $(WIN_BUILD)/libesp01.a: $(WIN_LIB_OBJ)
 	rm -f $@
 	$(WIN_AR) rcs $@ $^
+# -s: the symbols stay in the objects; the .exe people download is the
+# small one (bench/RESULTS.md has its size).
 $(WIN_BUILD)/esp01.exe: $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a
-	$(WIN_CC) -o $@ $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a $(WIN_LDLIBS)
+	$(WIN_CC) -municode -s -o $@ $(WIN_CLI_OBJ) $(WIN_BUILD)/libesp01.a $(WIN_LDLIBS)
 windows: $(WIN_BUILD)/esp01.exe
-windows-objs: WIN_WERROR = -Werror
-windows-objs: $(WIN_READY_OBJ)
-# The Win32 backends alone, for a run under Wine (tests/win32/README.md).
-$(WIN_BUILD)/wincom_probe.exe: tests/win32/wincom_probe.c $(filter $(WIN_BUILD)/src/os/win32/% \
-		$(WIN_BUILD)/src/os/cmdline.o $(WIN_BUILD)/src/util/%,$(WIN_READY_OBJ))
+# The Win32 backends alone, for a run under Wine (tests/win32/README.md):
+# serial, port list, hashes, HTTP, files (wincom_probe); processes, Ctrl-C,
+# terminal and TCP (os_probe).
+$(WIN_BUILD)/wincom_probe.exe: tests/win32/wincom_probe.c $(WIN_PROBE_OBJ)
 	$(WIN_CC) $(WIN_CFLAGS) -o $@ $^ $(WIN_LDLIBS)
-# Processes, Ctrl-C, terminal and TCP of src/os/win32/ (tests/win32/os_probe.sh);
-# its own clock until src/os/win32/ has one.
-WIN_PROBE_CLOCK = $(if $(shell grep -l "esp01_now_ms(void)" src/os/win32/*.c 2>/dev/null),,\
-		$(WIN_BUILD)/tests/win32/probe_clock.o)
-$(WIN_BUILD)/os_probe.exe: tests/win32/os_probe.c $(filter $(WIN_BUILD)/src/os/win32/% \
-		$(WIN_BUILD)/src/os/cmdline.o $(WIN_BUILD)/src/util/%,$(WIN_READY_OBJ)) $(WIN_PROBE_CLOCK)
-	$(WIN_CC) $(WIN_CFLAGS) -o $@ $(filter %.c %.o,$^) $(WIN_LDLIBS)
+$(WIN_BUILD)/os_probe.exe: tests/win32/os_probe.c $(WIN_PROBE_OBJ)
+	$(WIN_CC) $(WIN_CFLAGS) -o $@ $^ $(WIN_LDLIBS)
 
 clean:
 	rm -rf build

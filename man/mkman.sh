@@ -53,7 +53,8 @@ where official firmware comes from (default https://micropython.org)
 .TP
 .B ESP01_CACHE_DIR
 the firmware cache (default \fI$XDG_CACHE_HOME/esp01/firmware\fR, else
-\fI~/.cache/esp01/firmware\fR)
+\fI~/.cache/esp01/firmware\fR; on Windows
+\fI%LOCALAPPDATA%\eesp01\efirmware\fR)
 .TP
 .B ESP01_HTTP_TIMEOUT
 seconds without data before a download is abandoned (default 30)

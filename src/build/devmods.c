@@ -35,11 +35,7 @@ static bool is_shipped(const char *dir, const char *name)
 {
     char path[4096 + ESP01_PY_NAME_MAX + 8];
     snprintf(path, sizeof path, "%s/%s.py", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    fclose(f);
-    return true;
+    return esp01_os_is_file(path);
 }
 
 static bool in_list(char list[][ESP01_PY_NAME_MAX + 1], size_t n, const char *name)

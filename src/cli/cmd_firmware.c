@@ -37,9 +37,10 @@ static const char usage[] =
     "\n"
     "Environment: ESP01_FIRMWARE_URL (default " ESP01_FW_DEFAULT_BASE "),\n"
     "ESP01_CACHE_DIR (default $XDG_CACHE_HOME/esp01/firmware, else\n"
-    "~/.cache/esp01/firmware), ESP01_HTTP_TIMEOUT (seconds without data before\n"
-    "giving up, default 30), ESP01_CA_BUNDLE (a PEM file of CAs to trust\n"
-    "instead of the system's), and the usual http_proxy, https_proxy, no_proxy.\n";
+    "~/.cache/esp01/firmware; on Windows %LOCALAPPDATA%\\esp01\\firmware),\n"
+    "ESP01_HTTP_TIMEOUT (seconds without data before giving up, default 30),\n"
+    "ESP01_CA_BUNDLE (a PEM file of CAs to trust instead of the system's), and\n"
+    "the usual http_proxy, https_proxy, no_proxy.\n";
 
 struct fw_args {
     const char *sub, *version;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "esp01/build.h"
 #include "esp01/fileio.h"
@@ -17,6 +16,7 @@
 #include "flashfleet.h"
 #include "fwcli.h"
 #include "project.h"
+#include "os/os.h"
 #include "romcli.h"
 
 /* --config and the shipped modules the project imports, as build adds
@@ -189,8 +189,7 @@ static int parse_args(int argc, char **argv, struct romcli *o,
     }
     if (!f->path)
         return cli_usage_error("flash", "which image? (esp01 flash IMAGE.bin)");
-    struct stat st;
-    f->project = stat(f->path, &st) == 0 && S_ISDIR(st.st_mode);
+    f->project = esp01_os_is_dir(f->path);
     if (!f->project && (f->firmware || f->config))
         return cli_usage_error("flash", "%s goes with a project folder, and "
                                "'%s' is not one",

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "cmd_fs.h"
@@ -291,16 +290,31 @@ static bool is_under(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
+/* UTC date and time of a count of seconds since 1970, by the proleptic
+ * Gregorian calendar (days to civil date after H. Hinnant): gmtime_r is
+ * POSIX, gmtime is not thread-safe, and this needs neither. */
 static void format_mtime(const esp01_entry *e, char *out, size_t n)
 {
+    uint64_t secs = e->mtime_ns / 1000000000ull;
     if (!e->has_mtime) {
         snprintf(out, n, "%-19s", "-");
         return;
     }
-    time_t t = (time_t)(e->mtime_ns / 1000000000ull);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+    uint64_t days = secs / 86400u, rem = secs % 86400u;
+    uint64_t z = days + 719468u, era = z / 146097u, doe = z % 146097u;
+    uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+    uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+    uint64_t mp = (5u * doy + 2u) / 153u;
+    unsigned day = (unsigned)(doy - (153u * mp + 2u) / 5u + 1u);
+    unsigned month = (unsigned)(mp < 10u ? mp + 3u : mp - 9u);
+    uint64_t year = yoe + era * 400u + (month <= 2u);
+    if (year > 9999u) {
         snprintf(out, n, "%-19s", "?");
+        return;
+    }
+    snprintf(out, n, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)year, month,
+             day, (unsigned)(rem / 3600u), (unsigned)(rem / 60u % 60u),
+             (unsigned)(rem % 60u));
 }
 
 static int read_tree(const part *p, esp01_tree *t)

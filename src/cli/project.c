@@ -15,7 +15,7 @@
 
 static bool is_dir_with_modules(const char *dir)
 {
-    char probe[PATH_MAX + 32];
+    char probe[PATH_MAX + sizeof ESP01_DATADIR + 48];
     snprintf(probe, sizeof probe, "%s/wifitools.py", dir);
     return esp01_os_is_file(probe);
 }
@@ -37,9 +37,13 @@ static bool find_device_dir(char *out, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash)
             *slash = '\0';
-        static const char *const up[] = {"/../device", "/../../device"};
-        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-            char cand[PATH_MAX + 16];
+        /* A relative data folder (the Windows build's "share/esp01") is
+           next to the program. */
+        static const char *const up[] = {"/../device", "/../../device",
+                                         "/" ESP01_DATADIR "/device"};
+        size_t ups = sizeof up / sizeof up[0] - (ESP01_DATADIR[0] == '/');
+        for (size_t i = 0; i < ups; i++) {
+            char cand[PATH_MAX + sizeof ESP01_DATADIR + 16];
             snprintf(cand, sizeof cand, "%s%s", exe, up[i]);
             if (is_dir_with_modules(cand) && esp01_os_realpath(cand, out, n))
                 return true;

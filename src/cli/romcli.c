@@ -4,15 +4,15 @@
  */
 #include "romcli.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "esp01/stub.h"
+#include "os/os.h"
 #include "portpick.h"
 
-volatile int romcli_cancel;
+volatile sig_atomic_t romcli_cancel;
 
 const char romcli_options_help[] =
     "  --port PATH        serial port (default: $ESP01_PORT, else the only USB\n"
@@ -112,12 +112,6 @@ static void tell_user(void *ctx, uint32_t wait_ms)
             (wait_ms + 999) / 1000);
 }
 
-static void on_sigint(int sig)
-{
-    (void)sig;
-    romcli_cancel = 1;
-}
-
 int romcli_connect(struct romcli *o, const char *cmd)
 {
     if (!o->port || !*o->port)
@@ -134,7 +128,7 @@ int romcli_connect(struct romcli *o, const char *cmd)
         return cli_lib_error(rc, &err);
     esp01_rom_init(&o->rom, o->port_handle);
     o->rom.cancel = &romcli_cancel;
-    signal(SIGINT, on_sigint);
+    esp01_os_catch_interrupt(&romcli_cancel);
     esp01_rom_connect_opts copts = {o->before, o->wait_s * 1000u, tell_user,
                                     NULL};
     rc = esp01_rom_connect(&o->rom, &copts, &err);

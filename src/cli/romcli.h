@@ -36,7 +36,7 @@ struct romcli {
 
 extern const char romcli_options_help[];
 /* Set by SIGINT while a command talks to the chip. */
-extern volatile int romcli_cancel;
+extern volatile sig_atomic_t romcli_cancel;
 
 void romcli_init(struct romcli *o);
 /* 1: argv[*i] (and its value) consumed; 0: not ours; -1: usage error shown. */

@@ -13,21 +13,20 @@
 int esp01_fw_cache_dir(char *out, size_t cap, esp01_err *err)
 {
     const char *own = getenv("ESP01_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (own && *own)
-        n = snprintf(out, cap, "%s", own);
-    /* The XDG spec ignores a relative XDG_CACHE_HOME. */
-    else if (xdg && xdg[0] == '/')
-        n = snprintf(out, cap, "%s/esp01/firmware", xdg);
-    else if (home && *home)
-        n = snprintf(out, cap, "%s/.cache/esp01/firmware", home);
-    else
-        return esp01_fail(err, ESP01_E_NOTFOUND,
-                          "no cache directory: set ESP01_CACHE_DIR, XDG_CACHE_HOME or HOME");
-    if (n < 0 || (size_t)n >= cap)
+    if (own && *own) {
+        int n = snprintf(out, cap, "%s", own);
+        if (n < 0 || (size_t)n >= cap)
+            return esp01_fail(err, ESP01_E_LIMIT, "the cache directory's path is too long");
+        return 0;
+    }
+    esp01_err oe;
+    int rc = esp01_os_cache_dir(out, cap, &oe);
+    if (rc == ESP01_E_NOTFOUND)
+        return esp01_fail(err, rc, "no cache directory: set ESP01_CACHE_DIR, %s", oe.msg);
+    size_t len = rc == 0 ? strlen(out) : 0;
+    if (rc < 0 || cap - len <= strlen("/firmware"))
         return esp01_fail(err, ESP01_E_LIMIT, "the cache directory's path is too long");
+    memcpy(out + len, "/firmware", sizeof "/firmware");
     return 0;
 }
 

@@ -15,7 +15,8 @@
  *   - ESP01_E_NOTFOUND means the path (or a folder on it) does not exist,
  *     ESP01_E_EXISTS that it already does, ESP01_E_IO anything else the
  *     system refused;
- *   - paths and names are UTF-8; '/' separates folders everywhere.
+ *   - paths and names are UTF-8; '/' separates folders everywhere (Windows
+ *     also takes a backslash), and paths handed back use '/'.
  *
  * Nothing here prints, exits or keeps state between calls, except the
  * Ctrl-C flag and the saved terminal settings, which are per process.
@@ -148,8 +149,9 @@ void esp01_os_unlock_file(int handle);
 int esp01_os_make_temp_dir(const char *prefix, char *out, size_t cap,
                            esp01_err *err);
 
-/* The absolute path of `path` with links resolved, into out (cap bytes);
- * false when it does not exist or does not fit. */
+/* The absolute path of `path` with links resolved (on Windows: not
+ * resolved), into out (cap bytes); false when it does not exist or does
+ * not fit. */
 bool esp01_os_realpath(const char *path, char *out, size_t cap);
 
 /* The running program's own file, into out; false when unknown. */
@@ -159,10 +161,11 @@ bool esp01_os_self_exe(char *out, size_t cap);
  * false when the system has no name for it. */
 bool esp01_os_group_name(unsigned gid, char *out, size_t cap);
 
-/* May this user run the file `path`? */
+/* May this user run the file `path`?  (Windows: is it a program or a
+ * script by its ending, or is `path` + ".exe" one, as %PATH% is searched.) */
 bool esp01_os_is_executable(const char *path);
 
-/* The separator of folders in $PATH (':' on POSIX). */
+/* The separator of folders in $PATH (':' on POSIX, ';' on Windows). */
 char esp01_os_path_list_sep(void);
 
 /*
@@ -172,6 +175,60 @@ char esp01_os_path_list_sep(void);
  */
 bool esp01_os_glob_match(const char *pattern, const char *name,
                          bool path_aware);
+
+/*
+ * A folder held open, for writing a tree into it when the tree comes from
+ * an untrusted image and the folder may hold links planted by someone
+ * else: names are looked up inside the folder held, never as a path, and a
+ * link (POSIX symbolic link, Windows reparse point) met there is refused,
+ * never followed.  Names are one component: no '/' (nor a backslash on
+ * Windows).
+ * Close with esp01_os_dirh_close() (NULL is ignored).
+ */
+typedef struct esp01_os_dirh esp01_os_dirh;
+
+/* Hold the folder `path` (a link here is followed: the caller named it). */
+int esp01_os_dirh_open(const char *path, esp01_os_dirh **out, esp01_err *err);
+
+/*
+ * Hold the folder `name` inside `d`; create: make it first when missing.
+ * ESP01_E_NOTFOUND when missing (and not create); ESP01_E_INVAL when it is
+ * a link or not a folder.
+ */
+int esp01_os_dirh_sub(esp01_os_dirh *d, const char *name, bool create,
+                      esp01_os_dirh **out, esp01_err *err);
+
+/* What `name` inside `d` is, a link reported as ESP01_OS_SYMLINK. */
+int esp01_os_dirh_stat(esp01_os_dirh *d, const char *name,
+                       esp01_os_info *info, esp01_err *err);
+
+/* Create the folder `name` inside `d`; ESP01_E_EXISTS when something is
+ * already there. */
+int esp01_os_dirh_mkdir(esp01_os_dirh *d, const char *name, esp01_err *err);
+
+/*
+ * Write the file `name` inside `d` with len bytes of data and, when
+ * mtime_ns is not NULL, that time of last change (ns since 1970 UTC).
+ * replace false: the file must be new (ESP01_E_EXISTS when anything is
+ * there, a link included); replace true: it is written under a temporary
+ * name and put in place of the old one in one step, which replaces a link
+ * itself rather than what it points to.  On failure nothing new is left.
+ */
+int esp01_os_dirh_write_file(esp01_os_dirh *d, const char *name,
+                             const void *data, size_t len,
+                             const uint64_t *mtime_ns, bool replace,
+                             esp01_err *err);
+
+void esp01_os_dirh_close(esp01_os_dirh *d);
+
+/*
+ * The folder for the firmware cache when the user has set none, into out
+ * (cap bytes): $XDG_CACHE_HOME/esp01 or ~/.cache/esp01 on POSIX,
+ * %LOCALAPPDATA%\esp01 on Windows.  ESP01_E_NOTFOUND when the environment
+ * names no such place; err then names the variables that would (as
+ * "XDG_CACHE_HOME or HOME").
+ */
+int esp01_os_cache_dir(char *out, size_t cap, esp01_err *err);
 
 /* ----------------------------------------------------------- processes */
 

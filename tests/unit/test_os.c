@@ -106,6 +106,21 @@ TEST(glob_patterns)
     CHECK(esp01_os_glob_match("lib/*.py", "lib/a.py", true));
     CHECK(!esp01_os_glob_match("lib/*.py", "lib/x/a.py", true));
     CHECK(esp01_os_glob_match("lib/*.py", "lib/x/a.py", false));
+    /* fnmatch()'s rules, kept now that the matcher is our own */
+    CHECK(esp01_os_glob_match("[!a-c]x", "dx", false));
+    CHECK(!esp01_os_glob_match("[^a-c]x", "bx", false));
+    CHECK(esp01_os_glob_match("[]]", "]", false));
+    CHECK(esp01_os_glob_match("a[b", "a[b", false));
+    CHECK(esp01_os_glob_match("\\*.py", "*.py", false));
+    CHECK(!esp01_os_glob_match("\\*.py", "a.py", false));
+    CHECK(!esp01_os_glob_match("a\\", "a\\", false));
+    CHECK(!esp01_os_glob_match("a?b", "a/b", true));
+    CHECK(!esp01_os_glob_match("a[/]b", "a/b", true));
+    CHECK(esp01_os_glob_match("a?b", "a/b", false));
+    CHECK(esp01_os_glob_match("*a*b*c", "xxaybbzc", false));
+    CHECK(!esp01_os_glob_match("*/*.py", "a/b/c.py", true));
+    CHECK(esp01_os_glob_match("*/*/*.py", "a/b/c.py", true));
+    CHECK(esp01_os_glob_match(".*", ".hidden", true));
 }
 
 TEST(child_output_and_status)

@@ -29,6 +29,48 @@ has "md5 from BCrypt" '^md5    900150983cd24fb0d6963f7d28e17f72$'
 has "sha256 from BCrypt" '^sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad$'
 has "sha1 from BCrypt" '^sha1   a9993e364706816aba3e25717850c26c9cd0d89d$'
 
+# Files, folders and held folders (os.h) in a folder holding a Unix
+# symbolic link, which Wine shows as a reparse point.
+mkdir -p "$TMP/ft/elsewhere" && ln -s "$TMP/ft/elsewhere" "$TMP/ft/lnk"
+probe files "Z:$TMP/ft"
+has "a UTF-8 folder name" '^mkdir utf8: 0 ok$'
+[ -d "$TMP/ft/Büro/Sensor" ] && ok "UTF-8 and '\\' in paths reach the disk" ||
+    fail "UTF-8 and '\\' in paths reach the disk" "$(ls "$TMP/ft")"
+has "mkdir of what is there" '^mkdir again: -9 '
+has "temporary file put in place" '^replace: 0 ok$'
+has "stat" '^stat: 0 type 0 size 5$'
+has "read in whole" "^map: 0 'hello'$"
+has "a folder is not read as a file" '^map a folder: -6 is a directory$'
+has "a missing file is -8" '^open a missing file: -8 '
+has "listing in UTF-8" '^listed: Sensor$'
+has "full path with '/'" "^realpath: 1 Z:$TMP/ft/Büro/Sensor/a.bin$"
+has "remove" '^is_file after remove: 0$'
+has "paths over MAX_PATH" '^long is_file: 1$'
+has "held: new file" '^write new: 0 ok$'
+has "held: no overwrite unless asked" '^write new again: -9 '
+has "held: replace" '^write replace: 0 ok$'
+[ "$(cat "$TMP/ft/new/f.txt")" = three ] && ok "held: the replaced file holds the new bytes" ||
+    fail "held: the replaced file holds the new bytes" "$(cat "$TMP/ft/new/f.txt")"
+has "held: device names refused" '^name NUL: -6 '
+has "held: COM1.txt refused" '^name com1.txt: -6 '
+has "held: streams refused" '^name a:b: -6 '
+has "held: a trailing dot refused" '^name dot: -6 '
+has "held: a link is reported" '^dirh_stat lnk: 0 type 2$'
+has "held: a link is not entered" '^dirh_sub lnk: -6 a link or not a directory$'
+[ -z "$(ls -A "$TMP/ft/elsewhere")" ] && ok "nothing written through the link" ||
+    fail "nothing written through the link" "$(ls -A "$TMP/ft/elsewhere")"
+has "cache in LOCALAPPDATA" '^cache_dir: 0 C:/users/[^/]+/AppData/Local/esp01$'
+has "own path with '/'" '^self_exe: 1 Z:/.*/wincom_probe.exe$'
+has "sleep and clock agree" '^slept: (19[0-9]|2[0-4][0-9]) ms$'
+echo old >"$TMP/ft/tgt" && echo new >"$TMP/ft/src"
+timeout 60 "$WINE" "$PROBE" hold "Z:$TMP/ft/tgt" 6000 >"$TMP/hold.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "hold: ok" "$TMP/hold.out" && break; sleep 0.1; done
+probe replace "Z:$TMP/ft/src" "Z:$TMP/ft/tgt"
+has "replacing a file another program holds" '^replace: -1 it is in use by another program$'
+[ "$(cat "$TMP/ft/tgt")" = old ] && ok "the held file is left as it was" ||
+    fail "the held file is left as it was" "$(cat "$TMP/ft/tgt")"
+
 # A pty that answers "pong:" and what it got, 200 ms later.
 python3 - "$WINEPREFIX/dosdevices/com7" >"$TMP/pty.log" 2>&1 <<'PY' &
 import os, pty, tty, sys, time, select

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,9 +340,4 @@ bool esp01_os_is_executable(const char *path)
 char esp01_os_path_list_sep(void)
 {
     return ':';
-}
-
-bool esp01_os_glob_match(const char *pattern, const char *name, bool path_aware)
-{
-    return fnmatch(pattern, name, path_aware ? FNM_PATHNAME : 0) == 0;
 }
