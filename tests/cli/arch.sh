@@ -16,7 +16,7 @@ layer() {
         util) echo 0 ;;
         os) echo 1 ;;
         image|fs) echo 2 ;;
-        firmware|flash|device|build) echo 3 ;;
+        firmware|flash|device|build|pkg) echo 3 ;;
         probe) echo 4 ;;
         cli) echo 5 ;;
         *) echo unknown ;;
@@ -59,7 +59,7 @@ while read -r from to; do
         bad="$bad $from->$to"
     fi
 done <"$TMP/edges"
-none "folders depend one way (cli > probe > build,flash,device,firmware > image,fs > os > util)" "$bad"
+none "folders depend one way (cli > probe > build,flash,device,firmware,pkg > image,fs > os > util)" "$bad"
 
 # Lines per .c file.  src/flash/stub_image.c is generated data.
 big=
