@@ -43,6 +43,11 @@ SCRIPTS=(tests/win32/exe.sh tests/win32/wine_smoke.sh
 #                   the next tier: they run the same way
 #                   (tests/win32/tier.sh tests/cli/NAME.sh) once the first
 #                   one passes; left out now for the time the run takes.
+# Known Wine artefact: a command whose stdout is a terminal (firmware.sh's
+# `script -qec` progress-bar case) is drawn by Wine's console host, which
+# wraps every character in cursor escapes (\e[?25l ... \e[?25h), so text
+# greps on that capture can fail under Wine where Windows' console would
+# pass; pipes and files (every other case) carry the program's bytes.
 [ $# -gt 0 ] && SCRIPTS=("$@")
 # Without the .exe, one failure (exe.sh) says so instead of one per case.
 if [ ! -f "$ESP01_EXE" ]; then
@@ -71,6 +76,6 @@ if ! "$WINE" wineboot -i >"$tmp/wineboot.log" 2>&1; then
 fi
 touch "$WINEPREFIX/.esp01-booted"   # tests/win32/esp01-wine boots no more
 "$WINESERVER" -p
-echo "Wine prefix $WINEPREFIX ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+echo "$("$WINE" --version): prefix $WINEPREFIX ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
 ESP01=$PWD/tests/win32/esp01-wine BUILD=$BUILD tests/run.sh "${SCRIPTS[@]}"
