@@ -4,18 +4,46 @@
 set -u
 cd "$(dirname "$0")/.."
 total_p=0 total_f=0 total_s=0
-for b in "$@"; do
-    echo "== tests on $b"
-    out=$(BUILD=$b tests/run.sh 2>&1); rc=$?
-    echo "$out"
-    line=$(echo "$out" | tail -1)
+# add_tally OUTPUT RC: adds the "P passed, F failed, S skipped" line that
+# ends OUTPUT (tests/run.sh, tests/win32/tier.sh) to the totals; no such
+# line, or a failed run without a failing case, is one failure.
+add_tally() {
+    local line p f s
+    line=$(echo "$1" | tail -1)
     p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
     f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
     s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
     [ -n "$p" ] || { p=0; f=1; s=0; }
-    [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+    [ "$2" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
     total_p=$((total_p + p)); total_f=$((total_f + ${f:-0})); total_s=$((total_s + ${s:-0}))
+}
+for b in "$@"; do
+    echo "== tests on $b"
+    out=$(BUILD=$b tests/run.sh 2>&1); rc=$?
+    echo "$out"
+    add_tally "$out" "$rc"
 done
+# The Windows tier (tests/win32/tier.sh): esp01.exe under Wine.  Only with
+# CHECK_WINDOWS=1 (the Makefile's switch, off until `make windows` links):
+# then a .exe that does not link is a failure, and no cross compiler a skip
+# (a failure under CI, which installs it).
+if [ "${CHECK_WINDOWS:-0}" = 1 ]; then
+    echo "== Windows tier (esp01.exe under Wine)"
+    if ! command -v "${WIN_CC:-x86_64-w64-mingw32-gcc}" >/dev/null; then
+        echo "SKIP - windows: no ${WIN_CC:-x86_64-w64-mingw32-gcc} (gcc-mingw-w64-x86-64)"
+        if [ "${CI:-}" = true ]; then total_f=$((total_f + 1)); else total_s=$((total_s + 1)); fi
+    elif ! make -s windows build/win64/wincom_probe.exe >/tmp/esp01-windows-build.log 2>&1; then
+        echo "FAIL - make windows does not link (see /tmp/esp01-windows-build.log)"
+        tail -5 /tmp/esp01-windows-build.log | sed 's/^/    /'
+        total_f=$((total_f + 1))
+    else
+        out=$(BUILD=${1:-build} tests/win32/tier.sh 2>&1); rc=$?
+        echo "$out"
+        add_tally "$out" "$rc"
+    fi
+else
+    echo "== Windows tier: off (make check CHECK_WINDOWS=1 turns it on)"
+fi
 echo "== fuzz harnesses over their corpora (libFuzzer)"
 # Each harness replays its corpus, then a short bounded run so new paths get
 # a look; one harness per core at a time.

@@ -1,33 +1,54 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # tests/win32/wine_smoke.sh - the Win32 backends under 64-bit Wine, through
-# wincom_probe (README.md): a pty as COM7 that answers, a local HTTP
-# server, the digests of "abc".  Not part of `make test` (Wine takes
-# seconds to start, and is not always installed).  Prints "ok - " and
-# "FAIL - " lines like the other tests.
+# wincom_probe (README.md), run by tests/win32/esp01-wine as the tier runs
+# esp01.exe: a pty from socat that answers as a COM port (the wrapper's
+# own COM mapping), a local HTTP server in Node, the digests of "abc".
+# Part of tests/win32/tier.sh; alone:
 #   make build/win64/wincom_probe.exe && tests/win32/wine_smoke.sh
+# Prints "ok - " and "FAIL - " lines like the other tests.
 set -u
 cd "$(dirname "$0")/../.."
-PROBE=${PROBE:-build/win64/wincom_probe.exe}
+PROBE=${PROBE:-$PWD/build/win64/wincom_probe.exe}
 WINE=${WINE:-/usr/lib/wine/wine64}
+WRAP=$PWD/tests/win32/esp01-wine
 [ -x "$WINE" ] || { echo "SKIP - wine: $WINE is not installed"; exit 0; }
 [ -f "$PROBE" ] || { echo "FAIL - probe: $PROBE not built"; exit 1; }
+for t in socat node; do
+    command -v $t >/dev/null || { echo "SKIP - wine smoke: no $t (tests/install-deps.sh)"; exit 0; }
+done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/esp01-wine.XXXXXX")
-export WINEPREFIX=$TMP/prefix WINEDEBUG=-all
+# The tier's prefix when run from tier.sh, else one of our own.
+[ -n "${WINEPREFIX:-}" ] || { export WINEPREFIX=$TMP/prefix; own_prefix=1; }
+export WINEDEBUG=-all
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    [ -n "${own_prefix:-}" ] && WINEPREFIX=$TMP/prefix "${WINE%/*}/wineserver" -k 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
 failed=0
 ok() { echo "ok - $1"; }
 fail() { echo "FAIL - $1: $2"; failed=1; }
 # has NAME REGEX: the last probe output matches
 has() { if grep -Eq -- "$2" "$TMP/out"; then ok "$1"; else fail "$1" "$(head -c 300 "$TMP/out")"; fi; }
-# Wine writes the console with CRLF.
-probe() { timeout 120 "$WINE" "$PROBE" "$@" 2>&1 | tr -d '\r' >"$TMP/out"; }
+# The probe prints through MinGW's stdio in text mode: CRLF, dropped here
+# (esp01.exe itself must print LF; tier.sh checks that).
+probe() {
+    ESP01_EXE=$PROBE timeout 120 "$WRAP" "$@" >"$TMP/raw" 2>&1
+    PROBE_RC=$?
+    tr -d '\r' <"$TMP/raw" >"$TMP/out"
+}
 
-mkdir -p "$WINEPREFIX"
-probe hash abc                      # also creates the prefix
+probe hash abc                      # also initialises a new prefix
 has "md5 from BCrypt" '^md5    900150983cd24fb0d6963f7d28e17f72$'
 has "sha256 from BCrypt" '^sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad$'
 has "sha1 from BCrypt" '^sha1   a9993e364706816aba3e25717850c26c9cd0d89d$'
+check_rc() { if [ "$PROBE_RC" -eq "$2" ]; then ok "$1"; else fail "$1" "exit $PROBE_RC, wanted $2"; fi; }
+check_rc "exit 0 passes through the wrapper" 0
+probe
+check_rc "exit 2 (usage) passes through the wrapper" 2
+has "stderr reaches the caller" '^usage: wincom_probe '
 
 # Files, folders and held folders (os.h) in a folder holding a Unix
 # symbolic link, which Wine shows as a reparse point.
@@ -71,68 +92,73 @@ has "replacing a file another program holds" '^replace: -1 it is in use by anoth
 [ "$(cat "$TMP/ft/tgt")" = old ] && ok "the held file is left as it was" ||
     fail "the held file is left as it was" "$(cat "$TMP/ft/tgt")"
 
-# A pty that answers "pong:" and what it got, 200 ms later.
-python3 - "$WINEPREFIX/dosdevices/com7" >"$TMP/pty.log" 2>&1 <<'PY' &
-import os, pty, tty, sys, time, select
-m, s = pty.openpty()
-tty.setraw(s)
-os.symlink(os.ttyname(s), sys.argv[1])
-print("ready", flush=True)
-end = time.time() + 60
-while time.time() < end:
-    if select.select([m], [], [], 0.1)[0]:
-        d = os.read(m, 4096)
-        print("got %r" % d, flush=True)
-        time.sleep(0.2)
-        os.write(m, b"pong:" + d)
-PY
+# A pty that answers "pong:" and what it got, 200 ms later (socat makes the
+# pty, Node answers on the other side and logs what it got on stderr).
+socat pty,raw,echo=0,link="$TMP/com.tty" \
+    EXEC:"node -e \"process.stdin.on('data', d => { console.error('got ' + JSON.stringify(d.toString())); setTimeout(() => process.stdout.write('pong:' + d), 200); }); setTimeout(() => process.exit(0), 120000)\"" \
+    2>"$TMP/pty.log" &
 pids+=($!)
-for _ in $(seq 50); do grep -q ready "$TMP/pty.log" && break; sleep 0.1; done
-probe port COM7 hello-wine
-has "COM7 opens" '^open: ok, 115200 baud$'
+for _ in $(seq 100); do [ -e "$TMP/com.tty" ] && break; sleep 0.05; done
+COM=$("$WRAP" --wine-com "$TMP/com.tty")
+[[ $COM =~ ^COM[0-9]+$ ]] && ok "the pty is mapped to $COM" || fail "the pty is mapped to a COM port" "got '$COM'"
+again=$("$WRAP" --wine-com "$TMP/com.tty")
+[ "$again" = "$COM" ] && ok "the same pty keeps its COM number" || fail "the same pty keeps its COM number" "$again, was $COM"
+dev=$(readlink -f "$TMP/com.tty")
+[ "$(readlink "$WINEPREFIX/dosdevices/${COM,,}")" = "$dev" ] && ok "dosdevices/${COM,,} -> $dev" ||
+    fail "dosdevices link" "$(ls -l "$WINEPREFIX/dosdevices/")"
+same=$("$WRAP" --wine-com "$TMP/not-a-port")
+[ "$same" = "$TMP/not-a-port" ] && ok "a path that is no device passes unchanged" || fail "a path that is no device" "$same"
+
+probe port "$COM" hello-wine
+has "$COM opens" '^open: ok, 115200 baud$'
 has "74880 baud is taken" '^74880 baud: 0 $'
 has "the write returns" '^write 10 bytes: 0 $'
-grep -q "got b'hello-wine'" "$TMP/pty.log" && ok "the bytes arrive on the pty" ||
+grep -q 'got "hello-wine"' "$TMP/pty.log" && ok "the bytes arrive on the pty" ||
     fail "the bytes arrive on the pty" "$(cat "$TMP/pty.log")"
 has "the reply is read" "^read after [0-9]+ ms: 15 bytes 'pong:hello-wine'$"
 ms=$(sed -n 's/^read after \([0-9]*\) ms.*/\1/p' "$TMP/out")
 [ -n "$ms" ] && [ "$ms" -lt 400 ] && ok "the reply is seen within a slice ($ms ms)" ||
     fail "the reply is seen within a slice" "${ms:-?} ms"
-has "an empty read ends at its deadline" "^empty read, 500 ms deadline: -10 'no reply from 'COM7'' after (49[0-9]|5[0-4][0-9]) ms$"
-probe open com7
-has "lower case com7" '^open com7: 0 ok$'
-probe open '\\.\COM7'
-has "\\\\.\\COM7" '^open \\\\\.\\COM7: 0 ok$'
-probe open COM12
-has "a missing port" "^open COM12: -8 cannot open 'COM12': no such port$"
+has "an empty read ends at its deadline" "^empty read, 500 ms deadline: -10 'no reply from '$COM'' after (49[0-9]|5[0-4][0-9]) ms$"
+probe open "${COM,,}"
+has "lower case ${COM,,}" "^open ${COM,,}: 0 ok$"
+probe open "\\\\.\\$COM"
+has "\\\\.\\$COM" "^open \\\\\\\\\.\\\\$COM: 0 ok$"
+probe open COM251
+has "a missing port" "^open COM251: -8 cannot open 'COM251': no such port$"
+# A Linux absolute path reaches the same file through Z: (it opens, and is
+# then refused as no serial port); a missing one is not found.
+echo x >"$TMP/plain.file"
+probe open "$TMP/plain.file"
+has "a Linux absolute path opens through Z:" "^open $TMP/plain.file: -[0-9]+ '$TMP/plain.file' is not a serial port"
+probe open "$TMP/missing.file"
+has "a missing Linux path is not found" "^open $TMP/missing.file: -8 .*no such port$"
 probe list
 has "SERIALCOMM lists COM1" '^  COM1 path=COM1 '
 
-port=$((20000 + RANDOM % 20000))
-python3 - "$port" >"$TMP/http.log" 2>&1 <<'PY' &
-import http.server, sys, time
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def reply(self, code, body, length=None, **hdr):
-        self.send_response(code)
-        for k, v in hdr.items(): self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.end_headers(); self.wfile.write(body); self.wfile.flush()
-    def do_GET(self):
-        p = self.path
-        if p == "/ok": self.reply(200, b"x" * 100000)
-        elif p.startswith("/r"):
-            n = int(p[2:]); self.reply(302, b"", Location="/ok" if n == 0 else "/r%d" % (n - 1))
-        elif p == "/short": self.reply(200, b"y" * 1000, 5000); self.close_connection = True
-        elif p == "/big": self.reply(200, b"z" * (2 << 20))
-        elif p == "/stall": self.reply(200, b"ab", 10); time.sleep(8)
-        else: self.reply(404, b"no\n")
-class T(http.server.ThreadingHTTPServer): daemon_threads = True
-T(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
+# The HTTP cases: a Node server on a port of its own choosing.
+node -e '
+const http = require("http"), fs = require("fs");
+const reply = (res, code, body, hdr = {}, length = body.length) => {
+  res.writeHead(code, Object.assign({"Content-Length": length}, hdr)); res.end(body); };
+const s = http.createServer((req, res) => {
+  const p = req.url;
+  if (p === "/ok") reply(res, 200, Buffer.alloc(100000, "x"));
+  else if (p.startsWith("/r")) { const n = +p.slice(2);
+    reply(res, 302, "", {Location: n === 0 ? "/ok" : "/r" + (n - 1)}); }
+  else if (p === "/short") { res.writeHead(200, {"Content-Length": 5000});
+    res.write(Buffer.alloc(1000, "y")); setTimeout(() => res.socket.destroy(), 100); }
+  else if (p === "/big") reply(res, 200, Buffer.alloc(2 << 20, "z"));
+  else if (p === "/stall") { res.writeHead(200, {"Content-Length": 10}); res.write("ab");
+    setTimeout(() => res.socket.destroy(), 8000); }
+  else reply(res, 404, "no\n");
+});
+s.listen(0, "127.0.0.1", () => fs.writeFileSync(process.argv[1], String(s.address().port)));
+setTimeout(() => process.exit(0), 300000);
+' "$TMP/http.port" 2>"$TMP/http.log" &
 pids+=($!)
-sleep 1
-u=http://127.0.0.1:$port
+for _ in $(seq 100); do [ -s "$TMP/http.port" ] && break; sleep 0.05; done
+u=http://127.0.0.1:$(cat "$TMP/http.port")
 probe get $u/ok
 has "GET" "^get: status 200, 100000 bytes, content-length 100000, 0 redirects"
 probe get $u/r3
