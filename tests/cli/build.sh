@@ -126,7 +126,15 @@ mkdir toobig && head -c 500000 /dev/urandom > toobig/data.bin
 expect_fail "project that does not fit" 1 'fit|space|blocks' \
     "$ESP01" build toobig --firmware fw1m.bin -o bad.bin
 
-mkdir linky && printf 'x' > linky/main.py && ln -s /etc/passwd linky/passwd
+# Under Wine (tests/win32/tier.sh sets ESP01_WINE) a Unix link to a file
+# shows as a plain file - Wine 8 gives only links to folders a reparse
+# point, which is what Windows has for every link - so there the link in the
+# project is one to a folder.
+if [ -n "${ESP01_WINE:-}" ]; then
+    mkdir linky && printf 'x' > linky/main.py && ln -s /etc linky/passwd
+else
+    mkdir linky && printf 'x' > linky/main.py && ln -s /etc/passwd linky/passwd
+fi
 expect_fail "symlink refused" 1 "symbolic link" \
     "$ESP01" build linky --firmware fw1m.bin -o bad.bin
 

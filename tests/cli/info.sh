@@ -195,7 +195,7 @@ check "--help mentions --json" grep -q -- '--json' "$TMP/out"
 # Without a FILE, info describes the connected board: no port is an error.
 ESP01_PORT= ESP01_SYSFS_ROOT=$TMP/none ESP01_DEV_ROOT=$TMP/none expect_fail "no FILE and no port" 1 \
     "^esp01: no USB serial port found .*give --port PATH or set ESP01_PORT" "$ESP01" info
-expect_fail "no FILE, port missing" 1 "^esp01: cannot open '/nonexistent/tty': No such file or directory" \
+expect_fail "no FILE, port missing" 1 "^esp01: cannot open '/nonexistent/tty': (No such file or directory|no such port)" \
     "$ESP01" info --port /nonexistent/tty
 expect_fail "unknown option" 2 "unknown option '--bogus'" "$ESP01" info --bogus "$TMP/fw.bin"
 expect_fail "two files" 2 "one FILE at a time" "$ESP01" info "$TMP/fw.bin" "$TMP/fw.bin"

@@ -65,6 +65,9 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/esp01-tier.XXXXXX")
 export WINEPREFIX=$tmp/prefix WINEDEBUG=-all
+# Scripts that must set a case up differently under Wine (build.sh's
+# symbolic link) look at this.
+export ESP01_WINE=1
 WINESERVER=${WINESERVER:-$(dirname "$WINE")/wineserver}
 cleanup() { "$WINESERVER" -k 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT

@@ -142,5 +142,10 @@ int esp01_win_fail(esp01_err *err, DWORD code)
     default:
         rc = ESP01_E_IO;
     }
+    /* A missing file reads the same on every system, so a message (and a
+       script that looks for it) does not depend on where esp01 runs; the
+       other texts are Windows' own. */
+    if (rc == ESP01_E_NOTFOUND && code != ERROR_BAD_NETPATH)
+        return esp01_fail(err, rc, "No such file or directory");
     return esp01_fail(err, rc, "%s", esp01_win_strerror(code, NULL, text, sizeof text));
 }
