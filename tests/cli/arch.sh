@@ -86,8 +86,12 @@ posix_includes() {
     grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(unistd|fcntl|poll|termios|dirent|netdb|grp|pwd|fnmatch|glob|dlfcn|pthread|libgen|spawn|sys/[a-z_]+|netinet/[a-z_]+|arpa/[a-z_]+|mach-o/[a-z_]+)\.h>' \
         --include='*.c' --include='*.h' "$@" 2>/dev/null | sort
 }
-posix=$(posix_includes src include | grep -v '^src/os/posix/' | tr '\n' ' ')
+# (src/os/win32/ may use MinGW's <fcntl.h> for _O_BINARY.)
+posix=$(posix_includes src include | grep -Ev '^src/os/(posix|win32)/' | tr '\n' ' ')
 none "POSIX headers only in src/os/posix/" "$posix"
+win=$(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(windows|winsock2|ws2tcpip|io|conio|process|setupapi|cfgmgr32|winhttp|bcrypt|devguid|initguid|shlobj)\.h>' \
+          --include='*.c' --include='*.h' src include 2>/dev/null | grep -v '^src/os/win32/' | sort | tr '\n' ' ')
+none "Windows headers only in src/os/win32/" "$win"
 
 nodoc=
 for d in src/*/; do [ -f "$d/README.md" ] || nodoc="$nodoc $d"; done
