@@ -164,6 +164,9 @@ static int install_parts(struct mip_run *m, const mj_doc *d, const char *name, c
     }
     for (const mj_node *e = mj_first(d, mj_get(d, root, "deps")); e && rc == 0; e = mj_next(d, e)) {
         pair(d, e, true, &a, &b);
+        if (mip_is_remote(source) && mip_is_url(a) && !mip_is_remote(a))
+            return esp01_fail(m->err, ESP01_E_INVAL, "%s: remote package names a local dep '%.200s'",
+                              name, a);
         rc = install_package(m, a, b);
     }
     return rc;

@@ -274,6 +274,9 @@ TEST(relative_urls_and_local_files)
     mem_str("https://h.test/evil.json", "{\"urls\":[[\"p.py\",\"file:///etc/passwd\"]]}");
     CHECK_EQ(resolve1("https://h.test/evil.json", &o, &r, &e), ESP01_E_INVAL);
     CHECK_EQ(r.file_count, 0);
+    mem_str("https://h.test/evil2.json", "{\"deps\":[[\"file:///etc/x.json\",\"latest\"]]}");
+    CHECK_EQ(resolve1("https://h.test/evil2.json", &o, &r, &e), ESP01_E_INVAL);
+    CHECK(strstr(e.msg, "local dep") != NULL);
 }
 
 TEST(deps_dedupe_and_cycle)
