@@ -8,9 +8,11 @@
 #include "esp01/fileio.h"
 #include "esp01/hash.h"
 #include "esp01/mip.h"
+#include "os/os.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define IDX "https://idx.test/v2"
 
@@ -525,8 +527,9 @@ TEST(local_mirror_and_cache_folder)
 {
     char idx[1024], dir[1024], sub[1100];
     snprintf(idx, sizeof idx, "%s/fixtures/mip/v2", check_shared());
-    snprintf(dir, sizeof dir, "%s/esp01-mip-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-             (long)rand());
+    srand((unsigned)time(NULL) ^ (unsigned)clock());
+    snprintf(dir, sizeof dir, "%s/esp01-mip-%ld-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)time(NULL), rand());
     esp01_mip_options o;
     esp01_mip_defaults(&o);
     o.index = idx;
@@ -566,6 +569,15 @@ TEST(local_mirror_and_cache_folder)
     CHECK(bl > 10 && b[0] == '{');
     free(b);
     free(text);
+    /* leave no cache behind: two files, their folders, the cache */
+    for (size_t i = 0; i < r.file_count; i++) {
+        esp01_hex(r.files[i].sha256, 32, hex);
+        snprintf(sub, sizeof sub, "%s/%.2s/%s", dir, hex, hex);
+        CHECK_EQ(esp01_os_remove(sub, &e), 0);
+        snprintf(sub, sizeof sub, "%s/%.2s", dir, hex);
+        CHECK_EQ(esp01_os_remove(sub, &e), 0);
+    }
+    CHECK_EQ(esp01_os_remove(dir, &e), 0);
     esp01_mip_result_free(&r);
 }
 
