@@ -42,6 +42,9 @@ extern "C" {
 #define ESP01_MIP_MAX_FILE (1024u * 1024u) /* one file */
 #define ESP01_MIP_MAX_TOTAL (4u * 1024u * 1024u) /* all files together */
 
+/* An index's short hash ("hashes": [[target, short]]) is 4..64 lower-case
+ * hex digits, the start of the file's SHA-256 (8 at micropython.org). */
+
 /* The default index (the mip protocol's v2 layout). */
 #define ESP01_MIP_INDEX "https://micropython.org/pi/v2"
 
@@ -62,9 +65,9 @@ typedef int (*esp01_mip_cache_put_fn)(void *ctx, const uint8_t sha256[32],
                                       const uint8_t *body, size_t len, esp01_err *err);
 
 typedef struct esp01_mip_options {
-    const char *index;        /* index URL (no trailing slash); NULL: ESP01_MIP_INDEX */
+    const char *index;        /* index URL or folder (no trailing slash); NULL: ESP01_MIP_INDEX */
     const char *mpy;          /* "6", "5" ... or "py" for sources; NULL: "py" */
-    const char *target;       /* where files go; NULL: "lib" */
+    const char *target;       /* where files go, relative ("lib", "lib/x"); NULL: "lib" */
     esp01_mip_fetch_fn fetch; /* required unless every file is in the lock + cache */
     void *fetch_ctx;
     esp01_mip_cache_get_fn cache_get;
@@ -112,14 +115,23 @@ typedef struct esp01_mip_result {
  *   ESP01_E_NOTFOUND  no such package (err names it, and a close name
  *                     from the index if there is one: "did you mean
  *                     umqtt.simple?"), or no such version (err lists the
- *                     versions the index has)
- *   ESP01_E_CORRUPT   a file whose SHA-256 does not start with its short
- *                     hash; a package json that is not JSON or not mip's
- *   ESP01_E_LIMIT     past a limit above
- *   ESP01_E_INVALID   a target that leaves the package target ("..",
- *                     absolute, empty components)
+ *                     versions the index has: "; versions: 1.7.0 1.8.0");
+ *                     {index}/index.json is fetched only then
+ *   ESP01_E_CHECKSUM  a file whose SHA-256 does not start with its short
+ *                     hash
+ *   ESP01_E_FORMAT    a package json that is not JSON or not mip's; a
+ *                     dependency cycle ("dependency cycle: a -> b -> a")
+ *   ESP01_E_LIMIT     past a limit above (also: deps nested too deep)
+ *   ESP01_E_INVAL     a target that leaves the package target ("..",
+ *                     absolute, "." or empty components, '\\', ':'); a
+ *                     bad name; two packages installing one target with
+ *                     different bytes; a package fetched over the network
+ *                     whose "urls" name a local file (file:// or a path)
  *   ESP01_E_IO        the index cannot be reached (err names what was
  *                     needed and is not cached)
+ * A package already resolved (same request name) is not resolved twice;
+ * a file two packages ship with the same bytes is kept once.  Files come
+ * in resolution order (a package's hashes, its urls, then its deps').
  */
 int esp01_mip_resolve(const char *const *requests, size_t count,
                       const esp01_mip_options *opt, esp01_mip_result *out,
@@ -127,15 +139,26 @@ int esp01_mip_resolve(const char *const *requests, size_t count,
 
 /* The same files again, from a lock: each fetched from the cache by
  * SHA-256 (or, when not cached and a fetch is given, from its URL, then
- * checked against the locked hash). */
+ * checked against the locked hash: ESP01_E_CHECKSUM if it differs;
+ * ESP01_E_IO when neither has it).  opt's index, mpy and target are not
+ * used (the lock has them); a lock that fails esp01_mip_lock_check fails
+ * the same way here. */
 int esp01_mip_resolve_locked(const uint8_t *lock, size_t lock_len,
                              const esp01_mip_options *opt,
                              esp01_mip_result *out, esp01_err *err);
 
 void esp01_mip_result_free(esp01_mip_result *r);
 
-/* The lock text for a result (malloc'd JSON, stable key order, one file a
- * line), and its parser's check (0, or ESP01_E_CORRUPT with detail). */
+/* The lock text for a result (malloc'd JSON, stable key order, one
+ * package and one file a line):
+ *   {"version":1,"index":"...","mpy":"6",
+ *   "packages":[
+ *   {"name":"...","version":"...","source":"..."[,"frozen":true]}],
+ *   "files":[
+ *   {"target":"lib/x.mpy","url":"...","sha256":"<64 hex>","package":"...","size":N}]}
+ * and its parser's check (0, or ESP01_E_FORMAT with detail: not JSON, a
+ * missing or mistyped key, an unsafe target, a file of no listed package,
+ * a target given twice; ESP01_E_LIMIT past the limits). */
 int esp01_mip_lock_write(const esp01_mip_result *r, const esp01_mip_options *opt,
                          char **text, size_t *len, esp01_err *err);
 int esp01_mip_lock_check(const uint8_t *lock, size_t lock_len, esp01_err *err);
@@ -146,6 +169,28 @@ int esp01_mip_lock_check(const uint8_t *lock, size_t lock_len, esp01_err *err);
 int esp01_mip_project_requests(const uint8_t *json, size_t len, char ***requests,
                                size_t *count, esp01_err *err);
 void esp01_mip_requests_free(char **requests, size_t count);
+
+/*
+ * The fetch a CLI passes: "http://" and "https://" through esp01_http_get
+ * (ctx: NULL, or an esp01_http_opts * whose max_bytes is replaced by max;
+ * 404 and 410 are ESP01_E_NOTFOUND, other non-200 ESP01_E_PROTOCOL), and
+ * "file://..." or a plain path from the disk, so a local mirror of the
+ * index works as `index = "/path/to/v2"`.
+ */
+int esp01_mip_fetch_default(void *ctx, const char *url, size_t max, uint8_t **body, size_t *len,
+                            esp01_err *err);
+
+/*
+ * A cache in a folder (ctx: its path, a const char *; created on the
+ * first put): {folder}/{hex[0:2]}/{hex}, hex the file's SHA-256, written
+ * atomically.  get checks the hash again (ESP01_E_CHECKSUM for a damaged
+ * entry, which the resolver then fetches again); put refuses bytes whose
+ * hash is not sha256.
+ */
+int esp01_mip_cache_dir_get(void *ctx, const uint8_t sha256[32], uint8_t **body, size_t *len,
+                            esp01_err *err);
+int esp01_mip_cache_dir_put(void *ctx, const uint8_t sha256[32], const uint8_t *body, size_t len,
+                            esp01_err *err);
 
 #ifdef __cplusplus
 }
