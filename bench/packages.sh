@@ -43,5 +43,6 @@ files=$(find "$W/cache/mip" -type f | wc -l)
 bytes=$(find "$W/cache/mip" -type f -exec cat {} + | wc -c)
 echo "4 packages, $files files, $bytes bytes; project 9 files; loopback index"
 run "cold: resolve over HTTP, fill the cache" "rm -rf $W/cache $W/p/esp01.lock" "$B --index $IDX"
+run "cold from a mirror folder (no HTTP)" "rm -rf $W/cache $W/p/esp01.lock" "$B --index $SHARED/fixtures/mip/v2"
 run "warm: esp01.lock + cache, index unreachable" "true" "$B --index http://127.0.0.1:1/v2"
 run "the same project without packages" "true" "$ESP01 build $W/bare --firmware $W/fw.bin -o $W/o.bin -q --mtime 1"
