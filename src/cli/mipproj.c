@@ -11,10 +11,17 @@
 #include "mipcli.h"
 #include "os/os.h"
 
-/* Every request's package name is in the locked result: the lock still
- * answers package.json (a new dep, or one taken out, re-resolves). */
+/* Every request's package name is in the locked result, and when every
+ * request is an index name (micropython-lib flattens its deps, so only a
+ * third-party package brings others) nothing else is: the lock still
+ * answers package.json; a dep added or taken out re-resolves. */
 static bool lock_matches(const esp01_mip_result *r, char **req, size_t n)
 {
+    bool third_party = false;
+    for (size_t i = 0; i < n; i++)
+        third_party |= strpbrk(req[i], ":/") != NULL;
+    if (!third_party && r->package_count != n)
+        return false;
     size_t named = 0;
     for (size_t i = 0; i < n; i++) {
         size_t k = strcspn(req[i], "@");

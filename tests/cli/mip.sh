@@ -88,7 +88,16 @@ expect_ok "a new dep in package.json" "$ESP01" build proj --firmware fw.bin -o d
 check "the lock no longer matched: resolved again" grep -q 'does not match package.json' out
 check "the new lock has base64" grep -q base64 proj/esp01.lock
 printf '{"deps": [["umqtt.simple", "latest"], ["logging", "latest"]]}\n' > proj/package.json
+expect_ok "a dep taken out of package.json" "$ESP01" build proj --firmware fw.bin -o d.bin --index "$IDX"
+check "resolved again" grep -q 'does not match package.json' out
+check "the lock has no base64 any more" sh -c "! grep -q base64 proj/esp01.lock"
 rm proj/esp01.lock
+
+# A set that does not fit: the numbers, no image.
+mkdir -p full && cp proj/main.py proj/package.json full/ && head -c 380000 /dev/urandom > full/big.bin
+expect_fail "packages that do not fit" 1 "more than 98 blocks.*the packages are [0-9]+ of the [0-9]+ bytes, in 3 files" \
+    "$ESP01" build full --firmware fw.bin -o x.bin --index "$IDX"
+check "no image" test ! -e x.bin
 
 # --no-mpy: sources.
 mkdir -p src1 && cp proj/main.py proj/package.json src1/
