@@ -263,6 +263,11 @@ static int install_package(struct mip_run *m, const char *spec, const char *vers
     if (mip_is_url(spec) && (mip_ends_with(spec, ".py") || mip_ends_with(spec, ".mpy"))) {
         rc = install_one_file(m, spec, version);
     } else if (mip_is_url(spec)) {
+        /* "github:org" has no repository: refused before "/package.json" makes one */
+        if (mip_rewrite(spec, version, url, sizeof url, m->err) < 0) {
+            m->depth--;
+            return ESP01_E_INVAL;
+        }
         const char *tail = mip_ends_with(spec, ".json") ? "" : mip_ends_with(spec, "/") ? "package.json" : "/package.json";
         rc = mip_fmt(url, sizeof url, "%s%s", spec, tail) ? install_json(m, spec, url, version, false)
              : esp01_fail(m->err, ESP01_E_LIMIT, "URL too long: '%.200s'", spec);
