@@ -194,6 +194,23 @@ expect_ok "build --help" "$ESP01" build --help
 check "build help: --index, --no-mpy, --update, package.json" \
     test "$(grep -cE -- '--index|--no-mpy|--update|package.json' out)" -ge 4
 
+# esp01 flash PROJECT takes the same packages (from the lock, offline).
+. "$SRCDIR/tests/romsim_lib.sh"
+if stub_sim_available; then
+    "$SIM" --link "$TMP/one.tty" --flash "$TMP/one.flash" --log "$TMP/one.log" \
+        --stub --stub-elf "$STUB_ELF" >/dev/null &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 100); do [ -e one.tty ] && break; sleep 0.05; done
+    ESP01_MIP_INDEX=$DEAD expect_ok "flash PROJECT with package.json" \
+        "$ESP01" flash proj --firmware fw.bin --port "$TMP/one.tty" --after no-reset
+    check "it says which packages, from the lock" \
+        grep -q '^Packages:  umqtt.simple 1.8.0, logging 0.6.2 -> /lib (3 files, [0-9]* bytes, from esp01.lock)' err
+    "$ESP01" fs cat one.flash lib/logging.mpy > flashed.mpy 2>/dev/null
+    check "the board's filesystem has the package's bytes" cmp -s flashed.mpy ex/lib/logging.mpy
+else
+    skip "flash PROJECT with packages" "$STUB_MISSING"
+fi
+
 # The image's files import in MicroPython (WebAssembly): .mpy and .py.
 if have_wasm_peer; then
     printf 'import sys\nsys.path.insert(0, "/stubs")\nsys.path.insert(0, "/lib")\nimport umqtt.simple, logging\nprint("imported", umqtt.simple.__file__, logging.__file__)\nprint(umqtt.simple.MQTTClient.__name__)\n' > imp.py
