@@ -141,8 +141,9 @@ int esp01_mip_resolve(const char *const *requests, size_t count,
  * SHA-256 (or, when not cached and a fetch is given, from its URL, then
  * checked against the locked hash: ESP01_E_CHECKSUM if it differs;
  * ESP01_E_IO when neither has it).  opt's index, mpy and target are not
- * used (the lock has them); a lock that fails esp01_mip_lock_check fails
- * the same way here. */
+ * used (the lock has them); a lock's targets are taken as written (any
+ * safe relative path); a lock that fails esp01_mip_lock_check fails the
+ * same way here. */
 int esp01_mip_resolve_locked(const uint8_t *lock, size_t lock_len,
                              const esp01_mip_options *opt,
                              esp01_mip_result *out, esp01_err *err);
