@@ -273,11 +273,13 @@ static int mip_install(int argc, char **argv)
     while (*tgt == '/')
         tgt++;
     m.opt.target = *tgt ? tgt : NULL;
+    /* The board's own bytecode version; sources when it has none, or
+     * (mipcli_resolve) when the index has no build for it. */
     if (a.no_mpy)
         snprintf(m.mpy, sizeof m.mpy, "py");
     else
         board_mpy(&o, m.mpy, sizeof m.mpy);
-    m.mpy_given = true;
+    m.mpy_given = a.no_mpy;
     esp01_mip_result r;
     memset(&r, 0, sizeof r);
     rc = mipcli_resolve(&m, (const char *const *)a.pkgs, a.n, &r);
