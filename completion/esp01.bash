@@ -38,7 +38,8 @@ _esp01() {
         --firmware)
             COMPREPLY=($(compgen -W "latest" -- "$cur") $(compgen -f -- "$cur"))
             return ;;
-        --baud|--wait|--timeout|--offset|--mtime|--with|--blocks) return ;;
+        --index) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --baud|--wait|--timeout|--offset|--mtime|--with|--blocks|--target) return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(_esp01_words "$exe" "$cmd")" -- "$cur"))
@@ -48,6 +49,7 @@ _esp01() {
         case $cmd in
             firmware) COMPREPLY=($(compgen -W "list get path" -- "$cur")); return ;;
             fs) COMPREPLY=($(compgen -W "ls tree cat extract check df mkfs" -- "$cur")); return ;;
+            mip) COMPREPLY=($(compgen -W "install list" -- "$cur")); return ;;
             help) COMPREPLY=($(compgen -W "$("$exe" help 2>/dev/null | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p')" -- "$cur")); return ;;
         esac
     fi

@@ -171,6 +171,18 @@ int esp01_image_patch_header(uint8_t *buf, size_t len, int flash_mode,
                              int flash_size_code, int flash_freq,
                              esp01_err *err);
 
+/*
+ * The modules frozen into a firmware: MicroPython's frozen content lists
+ * them as one run of NUL-separated "name.py" strings (mp_frozen_names in
+ * irom0); the longest run of at least three is taken, so a lone "main.py"
+ * in the code is not one.  Module names go into names[max] ("umqtt/
+ * simple.py" -> "umqtt.simple"), each at most 47 characters; returns how
+ * many (0 when the firmware lists none).
+ */
+#define ESP01_FROZEN_NAME_MAX 48
+size_t esp01_image_frozen_modules(const uint8_t *fw, size_t len,
+                                  char (*names)[ESP01_FROZEN_NAME_MAX], size_t max);
+
 #ifdef __cplusplus
 }
 #endif

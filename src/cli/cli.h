@@ -133,6 +133,7 @@ int cmd_repl(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_webrepl(int argc, char **argv);
+int cmd_mip(int argc, char **argv);
 /* `esp01 info` with no FILE: what the connected board is (not in the
  * command table; the info command calls it). */
 int cmd_info_device(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include "esp01/mpy.h"
 #include "os/os.h"
 #include "fwcli.h"
+#include "mipcli.h"
 #include "project.h"
 
 static const char build_usage[] =
@@ -45,8 +46,14 @@ static const char build_usage[] =
     "  --mtime SECONDS     timestamp for every file (default: SOURCE_DATE_EPOCH\n"
     "                      if set, else each file's own); for reproducible images\n"
     "  --with LIST         also add these shipped modules (comma-separated, e.g.\n"
-    "                      wifitools,thingspeak); those the project's .py files\n"
-    "                      import are added to /lib by themselves\n"
+    "                      wifitools,thingspeak; those the project's .py files\n"
+    "                      import are added to /lib by themselves) and packages\n"
+    "                      (umqtt.simple, github:org/repo, a URL; any other name\n"
+    "                      with --index or ESP01_MIP_INDEX)\n"
+    "  --index URL|DIR     the package index (default: ESP01_MIP_INDEX, else\n"
+    "                      " ESP01_MIP_INDEX ")\n"
+    "  --no-mpy            packages as .py sources, not the firmware's bytecode\n"
+    "  --update            resolve the packages again instead of using esp01.lock\n"
     "  --config FILE.json  put FILE.json into the image as /config.json (settings\n"
     "                      and secrets for wifitools; its contents are never shown)\n"
     "  --mpy               compile .py files (not boot.py, main.py) to .mpy with\n"
@@ -55,6 +62,12 @@ static const char build_usage[] =
     "  --mpy-cross PATH    the mpy-cross to use (implies --mpy)\n"
     "  --dry-run           report what would be written, write nothing\n"
     "  -q, --quiet         no budget report\n"
+    "\n"
+    "Packages: PROJECT_DIR/package.json lists them as mip does ({\"deps\":\n"
+    "[[\"umqtt.simple\", \"latest\"]]}); they go to /lib.  The first build writes\n"
+    "PROJECT_DIR/esp01.lock (versions and SHA-256 of every file); later builds\n"
+    "take the files from it and the cache, without the index.  A package that\n"
+    "only repeats a module frozen into the firmware is skipped.\n"
     "\n"
     "Shipped modules come from the device/ folder next to the esp01 binary's\n"
     "source tree, else from " ESP01_DATADIR "/device; ESP01_DEVICE_DIR overrides.\n";
@@ -72,13 +85,16 @@ struct build_args {
     const char *config;
     bool mpy;
     const char *mpy_cross;
+    const char *index;
+    bool no_mpy, update;
     esp01_build_options opt;
 };
 
 static int parse_args(int argc, char **argv, struct build_args *a)
 {
     enum { O_FW = 256, O_SIZE, O_MODE, O_FREQ, O_FS, O_FSONLY, O_VARIANT,
-           O_MTIME, O_DRY, O_WITH, O_CONFIG, O_MPY, O_MPYCROSS };
+           O_MTIME, O_DRY, O_WITH, O_CONFIG, O_MPY, O_MPYCROSS, O_INDEX, O_NOMPY,
+           O_UPDATE };
     static const struct option longopts[] = {
         {"firmware", required_argument, NULL, O_FW},
         {"output", required_argument, NULL, 'o'},
@@ -94,6 +110,9 @@ static int parse_args(int argc, char **argv, struct build_args *a)
         {"config", required_argument, NULL, O_CONFIG},
         {"mpy", no_argument, NULL, O_MPY},
         {"mpy-cross", required_argument, NULL, O_MPYCROSS},
+        {"index", required_argument, NULL, O_INDEX},
+        {"no-mpy", no_argument, NULL, O_NOMPY},
+        {"update", no_argument, NULL, O_UPDATE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -156,6 +175,9 @@ static int parse_args(int argc, char **argv, struct build_args *a)
         case O_CONFIG: a->config = optarg; break;
         case O_MPY: a->mpy = true; break;
         case O_MPYCROSS: a->mpy_cross = optarg; a->mpy = true; break;
+        case O_INDEX: a->index = optarg; break;
+        case O_NOMPY: a->no_mpy = true; break;
+        case O_UPDATE: a->update = true; break;
         case 'q': a->quiet = true; break;
         case 'h': fputs(build_usage, stdout); return -1;
         case ':': return cli_usage_error("build", "%s needs a value", argv[optind - 1]);
@@ -229,6 +251,9 @@ struct build_extras {
     size_t config_len;
     int compiled;          /* .py files compiled to .mpy, -1 when not asked */
     unsigned mpy_version, mpy_sub;
+    esp01_mip_result pkgs;
+    bool have_pkgs, locked;
+    char pkg_mpy[8];
 };
 
 /* An executable `name` in one of $PATH's directories. */
@@ -293,7 +318,31 @@ static int compile_mpy(const struct build_args *a, esp01_tree *tree, const uint8
     return 0;
 }
 
-static void print_extras(const struct build_extras *x, const struct build_args *a)
+static void print_packages(const struct build_extras *x, esp01_fs_kind fs)
+{
+    const esp01_mip_result *r = &x->pkgs;
+    printf("packages:   %zu, %zu files, %zu bytes (%s, %s)\n", r->package_count,
+           r->file_count, r->total_bytes,
+           strcmp(x->pkg_mpy, "py") ? "bytecode" : "sources",
+           x->locked ? "from esp01.lock" : "resolved from the index");
+    for (size_t i = 0; i < r->package_count; i++) {
+        const esp01_mip_package *p = &r->packages[i];
+        if (p->skipped_frozen) {
+            printf("  %s: skipped, frozen into the firmware already\n", p->name);
+            continue;
+        }
+        unsigned blocks = 0;
+        for (size_t k = 0; k < r->file_count; k++)
+            if (strcmp(r->files[k].package, p->name) == 0)
+                blocks += esp01_fs_file_blocks(fs, r->files[k].len);
+        printf("  %s %s: %zu file%s, %zu bytes, %u blocks\n", p->name,
+               p->version[0] ? p->version : "(no version)", p->files,
+               p->files == 1 ? "" : "s", p->bytes, blocks);
+    }
+}
+
+static void print_extras(const struct build_extras *x, const struct build_args *a,
+                         esp01_fs_kind fs)
 {
     const esp01_devmods_result *m = &x->mods;
     if (m->added_count) {
@@ -308,6 +357,8 @@ static void print_extras(const struct build_extras *x, const struct build_args *
     if (a->config)
         printf("config:     config.json from %s (%zu bytes, contents not shown)\n",
                a->config, x->config_len);
+    if (x->have_pkgs)
+        print_packages(x, fs);
     if (x->compiled >= 0)
         printf("bytecode:   %d file%s compiled to .mpy v%u.%u by mpy-cross\n", x->compiled,
                x->compiled == 1 ? "" : "s", x->mpy_version, x->mpy_sub);
@@ -333,7 +384,7 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
     printf("filesystem: %s at 0x%x, %u blocks of 4 KiB (ends 0x%x; SDK area 0x%x-0x%x)\n",
            esp01_fs_name(r->fs), l->fs_start, l->fs_blocks,
            l->fs_start + l->fs_blocks * ESP01_SECTOR, l->sdk_start, l->chip_size);
-    print_extras(x, a);
+    print_extras(x, a, r->fs);
     printf("\n%8s %6s  %s\n", "bytes", "blocks", "path");
     size_t files = 0;
     for (size_t i = 0; i < tree->count; i++) {
@@ -386,6 +437,31 @@ static void print_report(const struct build_args *a, const esp01_tree *tree,
     }
 }
 
+/* The project's packages (package.json, --with) into the tree. */
+static int add_packages(const struct build_args *a, char **pkgs, size_t n,
+                        esp01_tree *tree, const uint8_t *fw, size_t fw_len,
+                        struct build_extras *x)
+{
+    struct mipcli m;
+    int rc = mipcli_init(&m, "build", a->index);
+    if (rc)
+        return rc;
+    if (a->no_mpy) {
+        snprintf(m.mpy, sizeof m.mpy, "py");
+        m.mpy_given = true;
+    }
+    mipcli_mpy_for_firmware(&m, fw, fw_len);
+    if (fw)
+        mipcli_frozen_from(&m, fw, fw_len);
+    rc = mipcli_project(&m, a->project, pkgs, n, a->update, &x->pkgs, &x->have_pkgs,
+                        &x->locked);
+    snprintf(x->pkg_mpy, sizeof x->pkg_mpy, "%s", m.mpy);
+    mipcli_done(&m);
+    if (rc == 0 && x->have_pkgs)
+        rc = mipcli_add_to_tree(&x->pkgs, tree);
+    return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
     struct build_args a;
@@ -403,6 +479,9 @@ int cmd_build(int argc, char **argv)
     static struct build_extras x;
     memset(&x, 0, sizeof x);
     x.compiled = -1;
+    char shipped[1024];
+    char **pkgs = NULL;
+    size_t npkgs = 0;
 
     esp01_hostdir_options hopt;
     esp01_hostdir_defaults(&hopt);
@@ -416,7 +495,13 @@ int cmd_build(int argc, char **argv)
                  a.project);
     if (a.config && project_add_config(a.config, a.project, &tree, &x.config_len) < 0)
         goto out;
-    if (project_add_modules(a.with, &tree, x.device_dir, sizeof x.device_dir, &x.mods) < 0)
+    mipcli_drop_project_files(&tree);
+    const char *env_index = getenv("ESP01_MIP_INDEX");
+    if (project_split_with(a.with, a.index || (env_index && *env_index), shipped,
+                           sizeof shipped, &pkgs, &npkgs) != 0)
+        goto out;
+    if (project_add_modules(a.with && shipped[0] ? shipped : NULL,
+                            &tree, x.device_dir, sizeof x.device_dir, &x.mods) < 0)
         goto out;
     static char fw_path[4200];
     if (a.firmware && fwcli_is_release(a.firmware)) {
@@ -440,6 +525,8 @@ int cmd_build(int argc, char **argv)
     }
     if (a.mpy && compile_mpy(&a, &tree, fw, fw_len, &x) < 0)
         goto out;
+    if (add_packages(&a, pkgs, npkgs, &tree, fw, fw_len, &x) != 0)
+        goto out;
     if (a.have_mtime)
         for (size_t i = 0; i < tree.count; i++) {
             tree.entries[i].has_mtime = tree.entries[i].type == ESP01_ENTRY_FILE;
@@ -447,7 +534,10 @@ int cmd_build(int argc, char **argv)
         }
     rc = esp01_build(fw, fw_len, &tree, &a.opt, &res, &err);
     if (rc < 0) {
-        if (a.firmware && (rc == ESP01_E_FORMAT || rc == ESP01_E_CHECKSUM))
+        if (rc == ESP01_E_NOSPACE && x.have_pkgs)
+            cli_error("%s (the packages are %zu of the %zu bytes, in %zu files)", err.msg,
+                      x.pkgs.total_bytes, esp01_tree_bytes(&tree), x.pkgs.file_count);
+        else if (a.firmware && (rc == ESP01_E_FORMAT || rc == ESP01_E_CHECKSUM))
             cli_error("%s: %s", a.firmware, err.msg);
         else
             cli_lib_error(rc, &err);
@@ -475,6 +565,8 @@ int cmd_build(int argc, char **argv)
         print_report(&a, &tree, &res, output, &x);
     status = EXIT_OK;
 out:
+    esp01_mip_result_free(&x.pkgs);
+    mipcli_free_list(pkgs, npkgs);
     esp01_build_result_free(&res);
     esp01_tree_free(&tree);
     free(fw);

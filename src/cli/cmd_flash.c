@@ -15,14 +15,49 @@
 #include "esp01/stub.h"
 #include "flashfleet.h"
 #include "fwcli.h"
+#include "mipcli.h"
 #include "project.h"
 #include "os/os.h"
 #include "romcli.h"
 
-/* --config and the shipped modules the project imports, as build adds
- * them; what was added is said on stderr. */
-static int add_to_project(const char *path, const char *config, esp01_tree *tree)
+/* package.json's packages, as build adds them (through esp01.lock and
+ * the cache once a build wrote them; ESP01_MIP_INDEX otherwise). */
+static int add_packages(const char *path, esp01_tree *tree, const uint8_t *fw, size_t len)
 {
+    mipcli_drop_project_files(tree);
+    struct mipcli m;
+    int rc = mipcli_init(&m, "flash", NULL);
+    if (rc)
+        return rc;
+    mipcli_mpy_for_firmware(&m, fw, len);
+    if (fw)
+        mipcli_frozen_from(&m, fw, len);
+    esp01_mip_result r;
+    memset(&r, 0, sizeof r);
+    bool found = false, locked = false;
+    rc = mipcli_project(&m, path, NULL, 0, false, &r, &found, &locked);
+    mipcli_done(&m);
+    if (rc == 0 && found)
+        rc = mipcli_add_to_tree(&r, tree);
+    if (rc == 0 && found && r.package_count) {
+        fprintf(stderr, "Packages:  ");
+        for (size_t i = 0; i < r.package_count; i++)
+            fprintf(stderr, "%s%s %s%s", i ? ", " : "", r.packages[i].name,
+                    r.packages[i].version, r.packages[i].skipped_frozen ? " (frozen)" : "");
+        fprintf(stderr, " -> /lib (%zu files, %zu bytes%s)\n", r.file_count, r.total_bytes,
+                locked ? ", from esp01.lock" : "");
+    }
+    esp01_mip_result_free(&r);
+    return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* --config, packages and the shipped modules the project imports, as
+ * build adds them; what was added is said on stderr. */
+static int add_to_project(const char *path, const char *config, esp01_tree *tree,
+                          const uint8_t *fw, size_t fw_len)
+{
+    if (add_packages(path, tree, fw, fw_len) != EXIT_OK)
+        return EXIT_FAIL;
     size_t config_len = 0;
     if (config && project_add_config(config, path, tree, &config_len) < 0)
         return EXIT_FAIL;
@@ -227,7 +262,7 @@ static int plan_load(const struct flash_opts *f, struct flash_plan *p)
                                  &p->len, &err);
         if (rc < 0)
             return cli_lib_error(rc, &err);
-        return add_to_project(f->path, f->config, &p->tree);
+        return add_to_project(f->path, f->config, &p->tree, p->img, p->len);
     }
     rc = esp01_read_file(f->path, 16u * 1024 * 1024, &p->img, &p->len, &err);
     if (rc < 0)

@@ -37,6 +37,7 @@ static const struct cli_command commands[] = {
     {"repl", cmd_repl, "interactive MicroPython prompt (Ctrl-] leaves)"},
     {"reset", cmd_reset, "restart MicroPython on the device"},
     {"sync", cmd_sync, "upload the project files that changed"},
+    {"mip", cmd_mip, "install packages (micropython-lib, GitHub) onto the device, all or nothing"},
     {"webrepl", cmd_webrepl, "enable WebREPL on the board (then --port ws://HOST)"},
     {"help", cmd_help, "list commands, or show help for one"},
     {"version", cmd_version, "print the esp01 version"},

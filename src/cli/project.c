@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "esp01/fileio.h"
 #include "esp01/json.h"
+#include "mipcli.h"
 #include "os/os.h"
 
 static bool is_dir_with_modules(const char *dir)
@@ -121,5 +122,59 @@ int project_add_modules(const char *with, esp01_tree *tree, char *device_dir, si
     if (mods->scan_warning[0])
         cli_warn("cannot read the imports of %s: it will not compile on the board either",
                  mods->scan_warning);
+    return 0;
+}
+
+/* A name no folder of modules would ship: a package spec. */
+static bool package_syntax(const char *name)
+{
+    return strpbrk(name, ".:/@") != NULL;
+}
+
+int project_split_with(const char *with, bool index_given, char *shipped, size_t cap,
+                       char ***pkgs, size_t *n)
+{
+    *pkgs = NULL;
+    *n = 0;
+    shipped[0] = '\0';
+    if (!with)
+        return 0;
+    char dir[PATH_MAX], names[1024] = "";
+    esp01_err err = {0};
+    if (find_device_dir(dir, sizeof dir))
+        esp01_devmods_list(dir, names, sizeof names, &err);
+    char **all;
+    size_t count;
+    if (!mipcli_split(with, &all, &count))
+        return cli_error("out of memory");
+    *pkgs = calloc(count ? count : 1, sizeof **pkgs);
+    if (!*pkgs) {
+        mipcli_free_list(all, count);
+        return cli_error("out of memory");
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        char **own = NULL;
+        size_t own_n = 0;
+        bool is_shipped = false;
+        if (mipcli_split(names, &own, &own_n))
+            for (size_t k = 0; k < own_n && !is_shipped; k++)
+                is_shipped = strcmp(own[k], all[i]) == 0;
+        mipcli_free_list(own, own_n);
+        /* Without an index named, a bare unknown name stays a shipped
+         * module's name, so a typo is told as one and no index is asked. */
+        if (!is_shipped && (index_given || package_syntax(all[i]))) {
+            (*pkgs)[(*n)++] = all[i];
+            all[i] = NULL;
+            continue;
+        }
+        int k = snprintf(shipped + used, cap - used, "%s%s", used ? "," : "", all[i]);
+        if (k < 0 || (size_t)k >= cap - used) {
+            mipcli_free_list(all, count);
+            return cli_error("--with: the list is too long");
+        }
+        used += (size_t)k;
+    }
+    mipcli_free_list(all, count);
     return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef ESP01_PROJECT_H
 #define ESP01_PROJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "esp01/devmods.h"
@@ -26,5 +27,15 @@ int project_add_config(const char *config, const char *project, esp01_tree *tree
  */
 int project_add_modules(const char *with, esp01_tree *tree, char *device_dir, size_t cap,
                         esp01_devmods_result *mods);
+
+/*
+ * Split --with's list: names the shipped modules' folder has go into
+ * `shipped` (comma-separated, for project_add_modules), the others into
+ * *pkgs (packages to resolve; malloc'd, mipcli_free_list) when they look
+ * like package specs ("umqtt.simple", "github:o/r") or `index_given`.
+ * 0, or an exit code after the message.
+ */
+int project_split_with(const char *with, bool index_given, char *shipped, size_t cap,
+                       char ***pkgs, size_t *n);
 
 #endif

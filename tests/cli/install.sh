@@ -46,6 +46,9 @@ check "completion: a command's options, from its --help" \
 check "completion: --all-ports and --board-config for flash" \
     test "$(complete_words "$E" flash --a)" = "--after --all-ports"
 check "completion: firmware subcommands" test "$(complete_words "$E" firmware g)" = "get"
+check "completion: mip subcommands" test "$(complete_words "$E" mip i)" = "install"
+check "completion: mip install's options" test "$(complete_words "$E" mip install --i)" = "--index"
+check "completion: build --no-mpy and --update" test "$(complete_words "$E" build --no-m)" = "--no-mpy"
 check "completion: --variant values" test "$(complete_words "$E" firmware get --variant g)" = "generic"
 check "completion: the command after a + in a chain" \
     test "$(complete_words "$E" put a.py : + res)" = "reset"

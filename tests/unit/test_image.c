@@ -328,6 +328,25 @@ TEST(patch_header_rejects_bad_values)
     CHECK_EQ(esp01_image_patch_header(b, n, 0, 2, 0, &e), ESP01_E_FORMAT);
 }
 
+TEST(frozen_module_names)
+{
+    /* A lone "main.py" in code, then the frozen list as makemanifest.py
+     * lays it out, then the end of the run. */
+    static const uint8_t fw[] = "xx\0main.py\0code\0_boot.py\0ntptime.py\0"
+                                "umqtt/simple.py\0dht.py\0onewire/__init__.py\0\0tail";
+    char names[8][ESP01_FROZEN_NAME_MAX];
+    size_t n = esp01_image_frozen_modules(fw, sizeof fw, names, 8);
+    CHECK_EQ(n, 5u);
+    CHECK(strcmp(names[0], "_boot") == 0);
+    CHECK(strcmp(names[1], "ntptime") == 0);
+    CHECK(strcmp(names[2], "umqtt.simple") == 0);
+    CHECK(strcmp(names[4], "onewire") == 0);
+    CHECK_EQ(esp01_image_frozen_modules(fw, sizeof fw, names, 2), 2u);
+    static const uint8_t two[] = "\0main.py\0boot.py\0";
+    CHECK_EQ(esp01_image_frozen_modules(two, sizeof two, names, 8), 0u);
+    CHECK_EQ(esp01_image_frozen_modules(fw, 0, names, 8), 0u);
+}
+
 int main(void)
 {
     RUN(header_and_segments);
@@ -342,5 +361,6 @@ int main(void)
     RUN(ota_bundle);
     RUN(name_helpers);
     RUN(patch_header_rejects_bad_values);
+    RUN(frozen_module_names);
     CHECK_DONE();
 }
