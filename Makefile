@@ -43,12 +43,25 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 # libcurl (libcurl4-openssl-dev) is not linked: src/os/posix/http.c loads it with
 # dlopen when a download starts, because linking it made every esp01
 # command start tens of milliseconds slower (bench/RESULTS.md).
+# src/os/posix/ serves Linux and macOS: the files named *_linux.c and
+# *_macos.c are the parts only one of them has (sysfs, libmd, the baud
+# rates of termios; /dev/cu.*, CommonCrypto, IOSSIOSPEED), picked here by
+# `uname -s` (src/os/README.md).  macOS has openpty() in its libc and
+# MD5/SHA in CommonCrypto: no -lutil (tests/tools/relay.c) or -lmd there.
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+POSIX_OTHER = %_linux.c
+LDLIBS   = -lz -lm
+else
+POSIX_OTHER = %_macos.c
 LDLIBS   = -lz -lmd -lm -lutil
+endif
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # The library is every .c below src/ but the tool's own src/cli/ (one
 # folder per subsystem, docs/architecture.md) and the other OS's backend.
-LIB_SRC  = $(sort $(filter-out src/cli/% src/os/win32/%,$(wildcard src/*/*.c src/*/*/*.c)))
+LIB_SRC  = $(sort $(filter-out src/cli/% src/os/win32/% src/os/posix/$(POSIX_OTHER),\
+             $(wildcard src/*/*.c src/*/*/*.c)))
 CLI_SRC  = $(sort $(wildcard src/cli/*.c))
 TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
