@@ -38,15 +38,23 @@ static bool sym(void *lib, const char *name, void *fn, size_t fn_size)
 }
 #define SYM(lib, name, field) sym(lib, name, &curl.field, sizeof curl.field)
 
+/* macOS ships libcurl in /usr/lib; Debian has it in a package. */
+#ifdef __APPLE__
+#define CURL_LIB "libcurl.4.dylib"
+#define CURL_MISSING "libcurl.4.dylib is not there: cannot download"
+#else
+#define CURL_LIB "libcurl.so.4"
+#define CURL_MISSING "libcurl is not installed (Debian package libcurl4): cannot download"
+#endif
+
 static bool load_curl(void)
 {
     if (curl.tried)
         return curl.ok;
     curl.tried = true;
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen(CURL_LIB, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        snprintf(curl.why, sizeof curl.why, "libcurl is not installed (Debian package "
-                 "libcurl4): cannot download");
+        snprintf(curl.why, sizeof curl.why, "%s", CURL_MISSING);
         return false;
     }
     if (!SYM(lib, "curl_global_init", global_init) || !SYM(lib, "curl_easy_init", easy_init) ||
@@ -54,7 +62,7 @@ static bool load_curl(void)
         !SYM(lib, "curl_easy_getinfo", getinfo) || !SYM(lib, "curl_easy_cleanup", cleanup) ||
         !SYM(lib, "curl_easy_strerror", strerror) ||
         !SYM(lib, "curl_version_info", version_info)) {
-        snprintf(curl.why, sizeof curl.why, "libcurl.so.4 lacks %s", dlerror());
+        snprintf(curl.why, sizeof curl.why, CURL_LIB " lacks %s", dlerror());
         return false;
     }
     if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
