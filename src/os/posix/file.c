@@ -1,5 +1,4 @@
 /* Files and folders on POSIX (Linux, macOS): os.h. */
-#define _GNU_SOURCE /* O_CLOEXEC, mkdtemp, realpath on every libc */
 #include "os/os.h"
 
 #include <dirent.h>

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/posix/sys.h"
+
 static struct {
     bool tried, ok;
     char why[160];
@@ -38,23 +40,14 @@ static bool sym(void *lib, const char *name, void *fn, size_t fn_size)
 }
 #define SYM(lib, name, field) sym(lib, name, &curl.field, sizeof curl.field)
 
-/* macOS ships libcurl in /usr/lib; Debian has it in a package. */
-#ifdef __APPLE__
-#define CURL_LIB "libcurl.4.dylib"
-#define CURL_MISSING "libcurl.4.dylib is not there: cannot download"
-#else
-#define CURL_LIB "libcurl.so.4"
-#define CURL_MISSING "libcurl is not installed (Debian package libcurl4): cannot download"
-#endif
-
 static bool load_curl(void)
 {
     if (curl.tried)
         return curl.ok;
     curl.tried = true;
-    void *lib = dlopen(CURL_LIB, RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen(esp01_posix_curl_lib, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        snprintf(curl.why, sizeof curl.why, "%s", CURL_MISSING);
+        snprintf(curl.why, sizeof curl.why, "%s", esp01_posix_curl_missing);
         return false;
     }
     if (!SYM(lib, "curl_global_init", global_init) || !SYM(lib, "curl_easy_init", easy_init) ||
@@ -62,7 +55,7 @@ static bool load_curl(void)
         !SYM(lib, "curl_easy_getinfo", getinfo) || !SYM(lib, "curl_easy_cleanup", cleanup) ||
         !SYM(lib, "curl_easy_strerror", strerror) ||
         !SYM(lib, "curl_version_info", version_info)) {
-        snprintf(curl.why, sizeof curl.why, CURL_LIB " lacks %s", dlerror());
+        snprintf(curl.why, sizeof curl.why, "%s lacks %s", esp01_posix_curl_lib, dlerror());
         return false;
     }
     if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -26,4 +26,9 @@ uint64_t esp01_posix_mtime_ns(const struct stat *st);
 int esp01_posix_resolve(const char *host, uint16_t port, struct addrinfo **res,
                         uint64_t deadline_ms, esp01_err *err);
 
+/* The name dlopen() finds libcurl by (http.c), and what to say when it is
+ * not there. */
+extern const char esp01_posix_curl_lib[];
+extern const char esp01_posix_curl_missing[];
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * sys_linux.c - Linux's side of sys.h: st_mtim, /proc/self/exe, and
- * glibc's getaddrinfo_a, a name lookup that can be given up on.
+ * sys_linux.c - Linux's side of sys.h: st_mtim, /proc/self/exe,
+ * libcurl.so.4 from a package, and glibc's getaddrinfo_a, a name lookup
+ * that can be given up on.
  */
 #define _GNU_SOURCE /* getaddrinfo_a */
 #include "os/posix/sys.h"
@@ -15,6 +16,10 @@
 
 #include "esp01/port.h"
 #include "os/os.h"
+
+const char esp01_posix_curl_lib[] = "libcurl.so.4";
+const char esp01_posix_curl_missing[] =
+    "libcurl is not installed (Debian package libcurl4): cannot download";
 
 uint64_t esp01_posix_mtime_ns(const struct stat *st)
 {

@@ -1,6 +1,6 @@
 /*
  * sys_macos.c - macOS's side of sys.h: st_mtimespec, dyld's
- * _NSGetExecutablePath, and plain getaddrinfo (no getaddrinfo_a).
+ * _NSGetExecutablePath, the system's libcurl, and plain getaddrinfo.
  */
 #include "os/posix/sys.h"
 
@@ -12,6 +12,10 @@
 #include <sys/socket.h>
 
 #include "os/os.h"
+
+/* Part of macOS, in /usr/lib. */
+const char esp01_posix_curl_lib[] = "libcurl.4.dylib";
+const char esp01_posix_curl_missing[] = "libcurl.4.dylib is not there: cannot download";
 
 uint64_t esp01_posix_mtime_ns(const struct stat *st)
 {
