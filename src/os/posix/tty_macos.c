@@ -5,6 +5,7 @@
 #include "os/posix/tty.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <IOKit/serial/ioss.h>
 
