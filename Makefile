@@ -164,6 +164,7 @@ check:
 	$(MAKE) all
 	$(MAKE) SAN=1 all
 	$(MAKE) fuzz-build
+	$(MAKE) macos-check
 	SHARED=$(SHARED) tests/check.sh build build/san
 
 # libFuzzer needs clang.  The library is compiled once with coverage
@@ -306,7 +307,9 @@ MAC_CFLAGS  = -std=c11 $(WARN) -Werror -D_POSIX_C_SOURCE=200809L -D_DARWIN_C_SOU
               -Iinclude -Isrc -Itests/macos/include -include tests/macos/darwin.h \
               -DESP01_DATADIR='"/usr/local/share/esp01"'
 MAC_STAMPS  = $(MAC_SRC:%.c=build/macos-check/%.ok)
-build/macos-check/%.ok: %.c tests/macos/darwin.h
+MAC_HDRS    = $(wildcard include/esp01/*.h src/*/*.h src/*/*/*.h tests/macos/*.h \
+                tests/macos/include/*/*.h tests/macos/include/*/*/*.h)
+build/macos-check/%.ok: %.c $(MAC_HDRS)
 	@mkdir -p $(dir $@)
 	@$(MAC_CC) $(MAC_CFLAGS) -fsyntax-only $<
 	@touch $@
