@@ -12,6 +12,7 @@
 #   make windows       build/win64/esp01.exe (MinGW-w64 cross compiler)
 #   make test-windows  esp01.exe under Wine through the shell tests
 #                      (tests/win32/tier.sh; 64-bit Wine)
+#   make macos-check   compile what a Mac builds, POSIX-only, on Linux
 #
 # SAN=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/san so both builds can live side by side.
@@ -45,12 +46,25 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 # libcurl (libcurl4-openssl-dev) is not linked: src/os/posix/http.c loads it with
 # dlopen when a download starts, because linking it made every esp01
 # command start tens of milliseconds slower (bench/RESULTS.md).
+# src/os/posix/ serves Linux and macOS: the files named *_linux.c and
+# *_macos.c are the parts only one of them has (sysfs, libmd, the baud
+# rates of termios; /dev/cu.*, CommonCrypto, IOSSIOSPEED), picked here by
+# `uname -s` (src/os/README.md).  macOS has openpty() in its libc and
+# MD5/SHA in CommonCrypto: no -lutil (tests/tools/relay.c) or -lmd there.
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+POSIX_OTHER = %_linux.c
+LDLIBS   = -lz -lm
+else
+POSIX_OTHER = %_macos.c
 LDLIBS   = -lz -lmd -lm -lutil
+endif
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # The library is every .c below src/ but the tool's own src/cli/ (one
 # folder per subsystem, docs/architecture.md) and the other OS's backend.
-LIB_SRC  = $(sort $(filter-out src/cli/% src/os/win32/%,$(wildcard src/*/*.c src/*/*/*.c)))
+LIB_SRC  = $(sort $(filter-out src/cli/% src/os/win32/% src/os/posix/$(POSIX_OTHER),\
+             $(wildcard src/*/*.c src/*/*/*.c)))
 CLI_SRC  = $(sort $(wildcard src/cli/*.c))
 TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -82,7 +96,7 @@ STUB_HOST_SRC = $(STUB_CORE_SRC) stub/host/fake.c stub/qemu/rom_md5.c
 STUB_HOST_OBJ = $(STUB_HOST_SRC:%.c=$(BUILD)/stubhost/%.o)
 STUB_HOST_CFLAGS = -DSTUB_HOST -Istub
 
-.PHONY: all test test-quick test-windows check fuzz fuzz-build bench install clean stub-image windows
+.PHONY: all test test-quick test-windows check fuzz fuzz-build bench install clean stub-image windows macos-check
 all: $(LIB) $(ESP01) $(MAN) $(TESTS) $(TOOLS) $(REPLAYS)
 
 $(BUILD)/%.o: %.c
@@ -156,6 +170,7 @@ check:
 	$(MAKE) all
 	$(MAKE) SAN=1 all
 	$(MAKE) fuzz-build
+	$(MAKE) macos-check
 	CHECK_WINDOWS=$(CHECK_WINDOWS) SHARED=$(SHARED) tests/check.sh build build/san
 
 # libFuzzer needs clang.  The library is compiled once with coverage
@@ -290,6 +305,26 @@ $(WIN_BUILD)/os_probe.exe: tests/win32/os_probe.c $(WIN_PROBE_OBJ)
 # The Windows tier: needs the Linux build too (the tests' own tools).
 test-windows: all windows $(WIN_BUILD)/wincom_probe.exe
 	BUILD=$(BUILD) SHARED=$(SHARED) tests/win32/tier.sh
+
+# ---- macOS, checked from Linux (tests/macos/README.md) ----------------
+# What a Mac compiles, with glibc declaring POSIX only (no _DEFAULT_SOURCE)
+# plus what macOS has beyond it (tests/macos/darwin.h) and stand-ins for
+# Apple's own headers: a Linux-only call fails here.  Syntax only.
+MAC_CC     ?= clang
+MAC_SRC     = $(sort $(filter-out src/os/win32/% src/os/posix/%_linux.c,\
+                $(wildcard src/*/*.c src/*/*/*.c)))
+MAC_CFLAGS  = -std=c11 $(WARN) -Werror -D_POSIX_C_SOURCE=200809L -D_DARWIN_C_SOURCE \
+              -Iinclude -Isrc -Itests/macos/include -include tests/macos/darwin.h \
+              -DESP01_DATADIR='"/usr/local/share/esp01"'
+MAC_STAMPS  = $(MAC_SRC:%.c=build/macos-check/%.ok)
+MAC_HDRS    = $(wildcard include/esp01/*.h src/*/*.h src/*/*/*.h tests/macos/*.h \
+                tests/macos/include/*/*.h tests/macos/include/*/*/*.h)
+build/macos-check/%.ok: %.c $(MAC_HDRS)
+	@mkdir -p $(dir $@)
+	@$(MAC_CC) $(MAC_CFLAGS) -fsyntax-only $<
+	@touch $@
+macos-check: $(MAC_STAMPS)
+	@echo "macos-check: $(words $(MAC_SRC)) files compile as on macOS"
 
 clean:
 	rm -rf build

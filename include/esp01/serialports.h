@@ -22,6 +22,10 @@
  * by_path, by_id and gid stay empty, and access_errno stays 0 (only
  * opening a port would tell).  esp01_serial_nodes() lists the registry's
  * SERIALCOMM, every COM port whatever its bus.
+ *
+ * On macOS the ports are the /dev/cu.* nodes whose names a USB serial
+ * driver made (esp01_serial_ports_cu()); sys_root is ignored, VID:PID,
+ * by_path, by_id, driver, manufacturer and product stay empty.
  */
 #ifndef ESP01_SERIALPORTS_H
 #define ESP01_SERIALPORTS_H
@@ -73,6 +77,18 @@ int esp01_serial_ports(const char *sys_root, const char *dev_root, esp01_serial_
  * adapter" from "an adapter this user may not open".
  */
 int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *err);
+
+/*
+ * The macOS listing: the callout nodes dev_root/cu.* named by a USB serial
+ * driver (cu.usbserial-*, cu.wchusbserial*, cu.SLAB_USBtoUART*,
+ * cu.PL2303*, cu.usbmodem*), never their tty.* twins, which wait for
+ * carrier detect.  The bridge comes from the name; the name's suffix is
+ * the serial number (FTDI's "A50285BI") or else the USB location.  It is
+ * esp01_serial_ports() and esp01_serial_nodes() on macOS, and is built on
+ * Linux too so that tests can run it on a fake /dev; Windows refuses it
+ * (ESP01_E_UNSUPPORTED).
+ */
+int esp01_serial_ports_cu(const char *dev_root, esp01_serial_list *out, esp01_err *err);
 
 /* The bridge chip of a VID:PID ("CH340", "CP210x", "FTDI FT232R", ...),
  * or NULL.  Espressif's own USB (303a:*) is "Espressif USB". */

@@ -17,7 +17,8 @@ static const char usage[] =
     "\n"
     "List the USB serial ports: device, /dev/serial/by-path name (stable\n"
     "per USB socket: it tells identical adapters apart), bridge chip,\n"
-    "VID:PID and serial number.  Ports are found through sysfs and are not\n"
+    "VID:PID and serial number.  Ports are found through sysfs (Linux),\n"
+    "the names of /dev/cu.* (macOS) or SetupAPI (Windows), and are not\n"
     "opened.\n"
     "\n"
     "  --probe   ask each port what is there: MicroPython (version, build,\n"
@@ -195,7 +196,11 @@ int cmd_ports(int argc, char **argv)
             json_str(p->by_id);
             printf(", \"bridge\": ");
             json_str(p->bridge);
-            printf(", \"vid\": \"%04x\", \"pid\": \"%04x\", \"serial\": ", p->vid, p->pid);
+            if (p->vid || p->pid)
+                printf(", \"vid\": \"%04x\", \"pid\": \"%04x\"", p->vid, p->pid);
+            else
+                printf(", \"vid\": null, \"pid\": null");
+            printf(", \"serial\": ");
             json_str(p->serial);
             printf(", \"manufacturer\": ");
             json_str(p->manufacturer);
@@ -212,12 +217,21 @@ int cmd_ports(int argc, char **argv)
             continue;
         }
         printf("%s\n", p->path);
-        printf("  bridge:    %s %04x:%04x", p->bridge ? p->bridge : "unknown", p->vid, p->pid);
+        printf("  bridge:    %s", p->bridge ? p->bridge : "unknown");
+        if (p->vid || p->pid)
+            printf(" %04x:%04x", p->vid, p->pid);
         if (p->manufacturer[0] || p->product[0])
             printf(" (%s%s%s)", p->manufacturer, p->manufacturer[0] && p->product[0] ? " " : "",
                    p->product);
         printf("\n");
-        printf("  serial:    %s\n", p->serial[0] ? p->serial : "none (tell it by its by-path name)");
+        if (p->serial[0])
+            printf("  serial:    %s\n", p->serial);
+        else if (p->by_path[0])
+            printf("  serial:    none (tell it by its by-path name)\n");
+        else if (p->location[0])
+            printf("  serial:    none (USB location %s)\n", p->location);
+        else
+            printf("  serial:    none\n");
         if (p->by_path[0])
             printf("  by-path:   %s\n", p->by_path);
         if (p->access_errno == ENOENT)

@@ -17,18 +17,30 @@ static const char *root(const char *env, const char *def)
     return v && *v ? v : def;
 }
 
+/* ESP01_PORTS_STYLE=macos lists the way a Mac does (/dev/cu.* names)
+ * on any POSIX system: for the tests, which have no Mac (docs/ports.md). */
+static bool macos_style(void)
+{
+    const char *v = getenv("ESP01_PORTS_STYLE");
+    return v && strcmp(v, "macos") == 0;
+}
+
 int portpick_list(esp01_serial_list *out)
 {
     esp01_err err = {0};
-    int rc = esp01_serial_ports(root("ESP01_SYSFS_ROOT", ESP01_SYSFS_ROOT),
-                                root("ESP01_DEV_ROOT", ESP01_DEV_ROOT), out, &err);
+    const char *dev = root("ESP01_DEV_ROOT", ESP01_DEV_ROOT);
+    int rc = macos_style() ? esp01_serial_ports_cu(dev, out, &err)
+                           : esp01_serial_ports(root("ESP01_SYSFS_ROOT", ESP01_SYSFS_ROOT),
+                                                dev, out, &err);
     return rc < 0 ? cli_lib_error(rc, &err) : EXIT_OK;
 }
 
+/* A Mac's listing knows no VID:PID (serialports.h): none is shown. */
 void portpick_describe(const esp01_serial_port *p, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s %04x:%04x", p->bridge ? p->bridge : "USB serial", p->vid,
-                     p->pid);
+    const char *bridge = p->bridge ? p->bridge : "USB serial";
+    int n = p->vid || p->pid ? snprintf(out, cap, "%s %04x:%04x", bridge, p->vid, p->pid)
+                             : snprintf(out, cap, "%s", bridge);
     if (p->serial[0] && n >= 0 && (size_t)n < cap)
         snprintf(out + n, cap - (size_t)n, ", serial %s", p->serial);
 }
@@ -96,7 +108,9 @@ int portpick_auto(const char **port)
     esp01_serial_list_free(&l);
     /* No sysfs entry: look at the device nodes themselves. */
     esp01_err err = {0};
-    if (esp01_serial_nodes(root("ESP01_DEV_ROOT", ESP01_DEV_ROOT), &l, &err) < 0)
+    const char *dev = root("ESP01_DEV_ROOT", ESP01_DEV_ROOT);
+    if ((macos_style() ? esp01_serial_ports_cu(dev, &l, &err)
+                       : esp01_serial_nodes(dev, &l, &err)) < 0)
         return cli_lib_error(err.code, &err);
     for (size_t i = 0; i < l.count; i++)
         if (l.ports[i].access_errno == EACCES) {

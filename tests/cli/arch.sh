@@ -93,6 +93,20 @@ win=$(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(windows|winsock2
           --include='*.c' --include='*.h' src include 2>/dev/null | grep -v '^src/os/win32/' | sort | tr '\n' ' ')
 none "Windows headers only in src/os/win32/" "$win"
 
+# macOS builds src/os/posix/ without its *_linux.c files (src/os/README.md):
+# what only Linux has (sysfs, /proc, prctl, glibc's getaddrinfo_a, libmd,
+# the pty helpers of -lutil, epoll, termios rates above 230400) stays in
+# those.  Code only, comments stripped.  `make macos-check` compiles the
+# same set against POSIX alone (tests/macos/README.md).
+LINUX_ONLY='\b(prctl|getaddrinfo_a|gai_suspend|gai_cancel|openpty|forkpty|login_tty|pipe2|accept4|dup3|memfd_create|epoll_[a-z]+|inotify_[a-z]+|signalfd|timerfd_[a-z]+|eventfd|sendfile|copy_file_range|splice|renameat2|statx|O_PATH|O_TMPFILE|CLOCK_BOOTTIME|SOCK_CLOEXEC|SOCK_NONBLOCK|st_mtim|B460800|B921600|B1000000|B1500000|B2000000|B3000000|MD5Init|SHA256Init|SHA1Init|_GNU_SOURCE)\b|"/(proc|sys)/|libcurl\.so|<(pty|md5|sha1|sha2|utmp|sys/prctl|sys/sysmacros|sys/epoll|sys/inotify|sys/sendfile|linux/[a-z_/]+)\.h>'
+linux_only() {
+    for f in "$@"; do
+        "${CC:-cc}" -fpreprocessed -dD -E -P -x c "$f" 2>/dev/null | grep -qE "$LINUX_ONLY" && echo "$f"
+    done
+}
+linux=$(linux_only $(find src include -name '*.[ch]' ! -path 'src/os/win32/*' ! -name '*_linux.c' | sort) | tr '\n' ' ')
+none "Linux-only calls only in src/os/posix/*_linux.c (the macOS build leaves them out)" "$linux"
+
 nodoc=
 for d in src/*/; do [ -f "$d/README.md" ] || nodoc="$nodoc $d"; done
 none "every src/ folder has a README.md" "$nodoc"
@@ -109,4 +123,9 @@ printf '#include <stdio.h>\n  #  include <sys/stat.h>\n' >"$TMP/plant/src/fs/x.c
 printf '#include <stdio.h>\n#include "os/os.h"\n' >"$TMP/plant/src/fs/y.c"
 check "a planted <sys/stat.h> is caught, C11 headers are not" \
     test "$(cd "$TMP/plant" && posix_includes src)" = "src/fs/x.c"
+printf '/* prctl(PR_SET_PDEATHSIG) and "/proc/self/exe" in a comment */\nint x;\n' >"$TMP/plant/c.c"
+printf '#include <sys/prctl.h>\nvoid f(void) { prctl(1); }\n' >"$TMP/plant/p.c"
+printf 'const char *e = "/proc/self/exe";\n' >"$TMP/plant/e.c"
+check "planted prctl() and /proc are caught, comments are not" \
+    test "$(linux_only "$TMP/plant/c.c" "$TMP/plant/p.c" "$TMP/plant/e.c" | tr '\n' ' ')" = "$TMP/plant/p.c $TMP/plant/e.c "
 finish

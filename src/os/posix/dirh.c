@@ -4,7 +4,6 @@
  * descriptor, with O_NOFOLLOW / AT_SYMLINK_NOFOLLOW, so a symbolic link
  * planted in the destination is never followed.
  */
-#define _GNU_SOURCE /* O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW on every libc */
 #include "os/os.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
 /* Files and folders on POSIX (Linux, macOS): os.h. */
-#define _GNU_SOURCE /* O_CLOEXEC, mkdtemp, realpath on every libc */
 #include "os/os.h"
 
 #include <dirent.h>
@@ -13,9 +12,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach-o/dyld.h>
-#endif
+
+#include "os/posix/sys.h"
 
 /* errno as the library's code, its text as the detail. */
 static int sys_fail(esp01_err *err, int e)
@@ -42,13 +40,7 @@ static void info_from(const struct stat *st, esp01_os_info *info)
                  : S_ISLNK(st->st_mode) ? ESP01_OS_SYMLINK
                                         : ESP01_OS_OTHER;
     info->size = st->st_size > 0 ? (uint64_t)st->st_size : 0;
-#ifdef __APPLE__
-    info->mtime_ns = (uint64_t)st->st_mtimespec.tv_sec * 1000000000u +
-                     (uint64_t)st->st_mtimespec.tv_nsec;
-#else
-    info->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u +
-                     (uint64_t)st->st_mtim.tv_nsec;
-#endif
+    info->mtime_ns = esp01_posix_mtime_ns(st);
 }
 
 int esp01_os_stat(const char *path, bool follow_links, esp01_os_info *info,
@@ -305,22 +297,6 @@ bool esp01_os_realpath(const char *path, char *out, size_t cap)
         strcpy(out, r);
     free(r);
     return fits;
-}
-
-bool esp01_os_self_exe(char *out, size_t cap)
-{
-#ifdef __APPLE__
-    uint32_t size = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
-    return _NSGetExecutablePath(out, &size) == 0;
-#else
-    if (cap < 2)
-        return false;
-    ssize_t len = readlink("/proc/self/exe", out, cap - 1);
-    if (len <= 0)
-        return false;
-    out[len] = '\0';
-    return true;
-#endif
 }
 
 bool esp01_os_group_name(unsigned gid, char *out, size_t cap)

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/posix/sys.h"
+
 static struct {
     bool tried, ok;
     char why[160];
@@ -43,10 +45,9 @@ static bool load_curl(void)
     if (curl.tried)
         return curl.ok;
     curl.tried = true;
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen(esp01_posix_curl_lib, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        snprintf(curl.why, sizeof curl.why, "libcurl is not installed (Debian package "
-                 "libcurl4): cannot download");
+        snprintf(curl.why, sizeof curl.why, "%s", esp01_posix_curl_missing);
         return false;
     }
     if (!SYM(lib, "curl_global_init", global_init) || !SYM(lib, "curl_easy_init", easy_init) ||
@@ -54,7 +55,7 @@ static bool load_curl(void)
         !SYM(lib, "curl_easy_getinfo", getinfo) || !SYM(lib, "curl_easy_cleanup", cleanup) ||
         !SYM(lib, "curl_easy_strerror", strerror) ||
         !SYM(lib, "curl_version_info", version_info)) {
-        snprintf(curl.why, sizeof curl.why, "libcurl.so.4 lacks %s", dlerror());
+        snprintf(curl.why, sizeof curl.why, "%s lacks %s", esp01_posix_curl_lib, dlerror());
         return false;
     }
     if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -13,6 +13,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "os/posix/tty.h"
+
 struct serial {
     int fd;
     char path[256];
@@ -106,42 +108,21 @@ static int serial_drain(esp01_port *port, uint64_t deadline_ms,
     }
 }
 
-static speed_t baud_constant(uint32_t baud)
-{
-    switch (baud) {
-    case 9600: return B9600;
-    case 19200: return B19200;
-    case 38400: return B38400;
-    case 57600: return B57600;
-    case 74880: return B38400; /* set via the closest; see serial_set_baud */
-    case 115200: return B115200;
-    case 230400: return B230400;
-    case 460800: return B460800;
-    case 921600: return B921600;
-    case 1000000: return B1000000;
-    case 1500000: return B1500000;
-    case 2000000: return B2000000;
-    case 3000000: return B3000000;
-    default: return 0;
-    }
-}
-
 static int serial_set_baud(esp01_port *port, uint32_t baud, esp01_err *err)
 {
     struct serial *s = port->ctx;
-    speed_t sp = baud_constant(baud);
-    if (!sp || baud == 74880)
-        return esp01_fail(err, ESP01_E_UNSUPPORTED,
-                          "baud rate %u is not supported here", baud);
+    /* 74880 (the ROM's boot messages) has no termios rate on either system. */
     struct termios tio;
     if (tcgetattr(s->fd, &tio) < 0)
         return esp01_fail(err, ESP01_E_IO, "cannot configure '%s': %s",
                           s->path, strerror(errno));
-    cfsetispeed(&tio, sp);
-    cfsetospeed(&tio, sp);
-    if (tcsetattr(s->fd, TCSANOW, &tio) < 0)
+    int e = baud == 74880 ? EINVAL : esp01_tty_set_baud(s->fd, &tio, baud);
+    if (e == EINVAL)
+        return esp01_fail(err, ESP01_E_UNSUPPORTED,
+                          "baud rate %u is not supported here", baud);
+    if (e)
         return esp01_fail(err, ESP01_E_IO, "cannot set %u baud on '%s': %s",
-                          baud, s->path, strerror(errno));
+                          baud, s->path, strerror(e));
     port->baud = baud;
     return 0;
 }

@@ -1,5 +1,4 @@
 /* Child processes, parallel jobs and Ctrl-C on POSIX: os.h. */
-#define _GNU_SOURCE
 #include "os/os.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
 /* TCP connections on POSIX (BSD sockets): os.h. */
-#define _GNU_SOURCE /* getaddrinfo_a: a name lookup with a deadline */
 #include "os/os.h"
 
 #include <errno.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "esp01/port.h"
+#include "os/posix/sys.h"
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
@@ -37,71 +37,6 @@ static int remaining_ms(uint64_t deadline_ms)
     uint64_t left = deadline_ms - now;
     return left > 60000 ? 60000 : (int)left;
 }
-
-#ifdef __GLIBC__
-/* Resolve `host` before the deadline (getaddrinfo alone cannot be bounded). */
-static int resolve(const char *host, uint16_t port, struct addrinfo **res,
-                   uint64_t deadline, esp01_err *err)
-{
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    /* Static: if the lookup outlives its deadline it may still write here. */
-    static struct addrinfo hints;
-    static struct gaicb req;
-    static char hostbuf[256], servbuf[8];
-    static bool used;
-    if (used && gai_error(&req) == EAI_INPROGRESS)
-        return esp01_fail(err, ESP01_E_TIMEOUT, "an earlier name lookup is still running");
-    used = true;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(hostbuf, sizeof hostbuf, "%s", host);
-    memcpy(servbuf, service, sizeof servbuf);
-    memset(&req, 0, sizeof req);
-    req.ar_name = hostbuf;
-    req.ar_service = servbuf;
-    req.ar_request = &hints;
-    struct gaicb *list[1] = {&req};
-    if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0)
-        return esp01_fail(err, ESP01_E_IO, "the name lookup did not start");
-    for (;;) {
-        int rc = gai_error(&req);
-        if (rc == 0) {
-            *res = req.ar_result;
-            return 0;
-        }
-        if (rc != EAI_INPROGRESS)
-            return esp01_fail(err, ESP01_E_NOTFOUND, "%s", gai_strerror(rc));
-        int wait = remaining_ms(deadline);
-        if (wait == 0) {
-            gai_cancel(&req);
-            return esp01_fail(err, ESP01_E_TIMEOUT, "the name lookup took too long");
-        }
-        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
-        const struct gaicb *wl[1] = {&req};
-        gai_suspend(wl, 1, &ts);
-    }
-}
-#else
-/* Without getaddrinfo_a the lookup is not bounded by the deadline; a
- * numeric address (the usual case for a board) needs no lookup at all. */
-static int resolve(const char *host, uint16_t port, struct addrinfo **res,
-                   uint64_t deadline, esp01_err *err)
-{
-    (void)deadline;
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, service, &hints, res);
-    if (rc != 0)
-        return esp01_fail(err, ESP01_E_NOTFOUND, "%s", gai_strerror(rc));
-    return 0;
-}
-#endif
 
 static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *fd_out,
                        int *why)
@@ -156,7 +91,7 @@ int esp01_os_tcp_lookup(const char *host, uint16_t port, uint64_t deadline_ms,
     esp01_os_addrs *a = malloc(sizeof *a);
     if (!a)
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
-    int rc = resolve(host, port, &a->list, deadline_ms, err);
+    int rc = esp01_posix_resolve(host, port, &a->list, deadline_ms, err);
     if (rc < 0) {
         free(a);
         return rc;

@@ -1,5 +1,4 @@
 /* The terminal on POSIX (termios): os.h. */
-#define _GNU_SOURCE /* cfmakeraw */
 #include "os/os.h"
 
 #include <errno.h>

@@ -240,6 +240,14 @@ int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *
     return finish_list(out, serialcomm(out, &cap, err));
 }
 
+/* Windows has no /dev: the macOS listing is refused, not faked. */
+int esp01_serial_ports_cu(const char *dev_root, esp01_serial_list *out, esp01_err *err)
+{
+    (void)dev_root;
+    memset(out, 0, sizeof *out);
+    return esp01_fail(err, ESP01_E_UNSUPPORTED, "the /dev/cu.* listing is macOS's");
+}
+
 void esp01_serial_list_free(esp01_serial_list *list)
 {
     free(list->ports);

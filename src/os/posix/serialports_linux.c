@@ -1,6 +1,6 @@
 /*
- * serialports.c - USB serial ports from sysfs (the walk is described in
- * serialports.h).
+ * serialports_linux.c - USB serial ports from Linux sysfs (the walk is
+ * described in serialports.h).
  */
 #include "esp01/serialports.h"
 
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_PORTS 256u
+#include "os/posix/serlist.h"
 
 /* One line of a sysfs attribute, trimmed, non-printable bytes as '?'
  * (the strings come from the USB device's descriptors). */
@@ -51,22 +51,6 @@ static bool hex16(const char *s, uint16_t *out)
     return true;
 }
 
-/* A copy cut to fit (names that do not fit are skipped before this). */
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 /* basename(realpath(dir/link)) into out; false if it does not resolve. */
 static bool link_base(const char *dir, const char *link, char *out, size_t cap)
 {
@@ -74,19 +58,8 @@ static bool link_base(const char *dir, const char *link, char *out, size_t cap)
     snprintf(path, sizeof path, "%s/%s", dir, link);
     if (!realpath(path, real))
         return false;
-    copy_str(out, cap, base_name(real));
+    esp01_serlist_copy(out, cap, esp01_serlist_base(real));
     return true;
-}
-
-static void set_access(esp01_serial_port *p)
-{
-    struct stat st;
-    if (stat(p->path, &st) < 0) {
-        p->access_errno = errno;
-        return;
-    }
-    p->gid = (unsigned)st.st_gid;
-    p->access_errno = access(p->path, R_OK | W_OK) == 0 ? 0 : errno;
 }
 
 /* The first link in dev_root/serial/WHICH that points at `name`. */
@@ -109,55 +82,15 @@ static void find_link(const char *dev_root, const char *which, const char *name,
         if (n <= 0)
             continue;
         target[n] = '\0';
-        if (strcmp(base_name(target), name) == 0) {
-            copy_str(out, cap, path);
+        if (strcmp(esp01_serlist_base(target), name) == 0) {
+            esp01_serlist_copy(out, cap, path);
             break;
         }
     }
     closedir(d);
 }
 
-/* ttyUSB2 before ttyUSB10: the digits at the end compare as numbers. */
-static int natural(const void *pa, const void *pb)
-{
-    const char *a = ((const esp01_serial_port *)pa)->name;
-    const char *b = ((const esp01_serial_port *)pb)->name;
-    size_t la = strcspn(a, "0123456789"), lb = strcspn(b, "0123456789");
-    if (la != lb || strncmp(a, b, la) != 0)
-        return strcmp(a, b);
-    size_t da = strlen(a + la), db = strlen(b + lb);
-    if (da != db)
-        return da < db ? -1 : 1;
-    return strcmp(a + la, b + lb);
-}
-
-static int push(esp01_serial_list *out, size_t *cap, const esp01_serial_port *p, esp01_err *err)
-{
-    if (out->count == *cap) {
-        size_t n = *cap ? *cap * 2 : 8;
-        esp01_serial_port *q = realloc(out->ports, n * sizeof *q);
-        if (!q)
-            return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
-        out->ports = q;
-        *cap = n;
-    }
-    out->ports[out->count++] = *p;
-    return 0;
-}
-
 /* Fill `p` from the tty's sysfs entry; false when it is no USB port. */
-/* A failed listing leaves nothing behind; a good one comes sorted. */
-static int finish_list(esp01_serial_list *out, int rc)
-{
-    if (rc < 0) {
-        esp01_serial_list_free(out);
-        return rc;
-    }
-    if (out->count > 1)
-        qsort(out->ports, out->count, sizeof *out->ports, natural);
-    return (int)out->count;
-}
-
 static bool describe(const char *class_dir, const char *name, esp01_serial_port *p)
 {
     char entry[PATH_MAX + 256], dev[PATH_MAX], iface[PATH_MAX], usb[PATH_MAX], sub[64];
@@ -185,7 +118,7 @@ static bool describe(const char *class_dir, const char *name, esp01_serial_port 
     read_attr(usb, "serial", p->serial, sizeof p->serial);
     read_attr(usb, "manufacturer", p->manufacturer, sizeof p->manufacturer);
     read_attr(usb, "product", p->product, sizeof p->product);
-    copy_str(p->location, sizeof p->location, base_name(usb));
+    esp01_serlist_copy(p->location, sizeof p->location, esp01_serlist_base(usb));
     if (!link_base(dev, "driver", p->driver, sizeof p->driver))
         link_base(iface, "driver", p->driver, sizeof p->driver);
     p->bridge = esp01_serial_bridge(p->vid, p->pid);
@@ -204,23 +137,23 @@ int esp01_serial_ports(const char *sys_root, const char *dev_root, esp01_serial_
     size_t cap = 0;
     int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && out->count < MAX_PORTS) {
+    while ((e = readdir(d)) != NULL && out->count < ESP01_SERLIST_MAX) {
         if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->ports->name)
             continue;
         esp01_serial_port p;
         memset(&p, 0, sizeof p);
-        copy_str(p.name, sizeof p.name, e->d_name);
+        esp01_serlist_copy(p.name, sizeof p.name, e->d_name);
         if (!describe(class_dir, p.name, &p))
             continue;
         snprintf(p.path, sizeof p.path, "%s/%s", dev_root, p.name);
         find_link(dev_root, "by-path", p.name, p.by_path, sizeof p.by_path);
         find_link(dev_root, "by-id", p.name, p.by_id, sizeof p.by_id);
-        set_access(&p);
-        if ((rc = push(out, &cap, &p, err)) < 0)
+        esp01_serlist_access(&p);
+        if ((rc = esp01_serlist_push(out, &cap, &p, err)) < 0)
             break;
     }
     closedir(d);
-    return finish_list(out, rc);
+    return esp01_serlist_finish(out, rc);
 }
 
 int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *err)
@@ -232,25 +165,18 @@ int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *
     size_t cap = 0;
     int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && out->count < MAX_PORTS) {
+    while ((e = readdir(d)) != NULL && out->count < ESP01_SERLIST_MAX) {
         if ((strncmp(e->d_name, "ttyUSB", 6) && strncmp(e->d_name, "ttyACM", 6)) ||
             strlen(e->d_name) >= sizeof out->ports->name)
             continue;
         esp01_serial_port p;
         memset(&p, 0, sizeof p);
-        copy_str(p.name, sizeof p.name, e->d_name);
+        esp01_serlist_copy(p.name, sizeof p.name, e->d_name);
         snprintf(p.path, sizeof p.path, "%s/%s", dev_root, p.name);
-        set_access(&p);
-        if ((rc = push(out, &cap, &p, err)) < 0)
+        esp01_serlist_access(&p);
+        if ((rc = esp01_serlist_push(out, &cap, &p, err)) < 0)
             break;
     }
     closedir(d);
-    return finish_list(out, rc);
-}
-
-void esp01_serial_list_free(esp01_serial_list *list)
-{
-    free(list->ports);
-    list->ports = NULL;
-    list->count = 0;
+    return esp01_serlist_finish(out, rc);
 }

@@ -1,4 +1,5 @@
-/* MD5, SHA-256 and SHA-1 from Debian's libmd (hash.h). */
+/* MD5, SHA-256 and SHA-1 from libmd (hash.h); Linux.  macOS has them in
+ * CommonCrypto instead (hash_macos.c). */
 #include "esp01/hash.h"
 
 #include <md5.h>
