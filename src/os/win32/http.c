@@ -135,8 +135,55 @@ static int fail_for(DWORD e, const struct get *g, esp01_err *err)
                       url, got);
 }
 
-static HINTERNET open_session(const wchar_t *ua)
+/* The first of the environment variables set and not empty. */
+static const char *env_first(const char *const *names, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return v;
+    }
+    return NULL;
+}
+
+/*
+ * A proxy named in the environment, as curl, git and esp01 on Linux take
+ * it (https_proxy / http_proxy / all_proxy, no_proxy), wins over the
+ * system's settings; without one, the system's (WinHTTP's automatic
+ * proxy, or the static one before Windows 8.1).  WinHTTP wants the proxy
+ * as "host:port" and the bypass list ';'-separated.
+ */
+static HINTERNET open_named_proxy(const wchar_t *ua, const char *proxy)
+{
+    char host[256], bypass[512];
+    const char *p = strstr(proxy, "://") ? strstr(proxy, "://") + 3 : proxy;
+    size_t n = strcspn(p, "/");
+    if (n == 0 || n >= sizeof host)
+        return NULL;
+    memcpy(host, p, n);
+    host[n] = '\0';
+    static const char *const no_names[] = {"no_proxy", "NO_PROXY"};
+    const char *no = env_first(no_names, 2);
+    size_t b = 0;
+    for (; no && no[b] && b + 1 < sizeof bypass; b++)
+        bypass[b] = no[b] == ',' ? ';' : no[b];
+    bypass[b] = '\0';
+    wchar_t *wh = esp01_win_wide(host), *wb = b ? esp01_win_wide(bypass) : NULL;
+    HINTERNET s = wh ? WinHttpOpen(ua, WINHTTP_ACCESS_TYPE_NAMED_PROXY, wh,
+                                   wb ? wb : WINHTTP_NO_PROXY_BYPASS, 0)
+                     : NULL;
+    free(wh);
+    free(wb);
+    return s;
+}
+
+static HINTERNET open_session(const wchar_t *ua, bool https)
+{
+    static const char *const for_https[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    static const char *const for_http[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    const char *proxy = https ? env_first(for_https, 4) : env_first(for_http, 3);
+    if (proxy)
+        return open_named_proxy(ua, proxy);
     HINTERNET s = WinHttpOpen(ua, WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY, WINHTTP_NO_PROXY_NAME,
                               WINHTTP_NO_PROXY_BYPASS, 0);
     /* Before Windows 8.1 there is no automatic proxy type. */
@@ -168,7 +215,7 @@ static bool open_request(struct get *g, const wchar_t *wurl)
     memcpy(host, u.lpszHostName, u.dwHostNameLength * sizeof host[0]);
     host[u.dwHostNameLength] = L'\0';
     wchar_t *ua = esp01_win_wide(esp01_http_user_agent());
-    g->session = ua ? open_session(ua) : NULL;
+    g->session = ua ? open_session(ua, u.nScheme == INTERNET_SCHEME_HTTPS) : NULL;
     free(ua);
     if (!g->session)
         return false;
