@@ -27,7 +27,7 @@ export ESP01_EXE=${ESP01_EXE:-$PWD/build/win64/esp01.exe}
 SCRIPTS=(tests/win32/exe.sh tests/win32/wine_smoke.sh
          tests/cli/build.sh tests/cli/info.sh tests/cli/fs.sh tests/cli/fat.sh
          tests/cli/fs_fat.sh tests/cli/firmware.sh tests/cli/rom.sh tests/cli/stub.sh
-         tests/cli/device_wasm.sh)
+         tests/cli/device_wasm.sh tests/cli/journey.sh)
 # Left out, and why:
 #   ports.sh        fakes /sys and /dev trees (ESP01_SYSFS_ROOT, ESP01_DEV_ROOT)
 #                   for the Linux port list; Windows lists ports through
