@@ -62,6 +62,16 @@ check "journey: the board holds the built image" \
 check "journey: main.py and wifitools are in the board's filesystem" \
     sh -c "grep -q main.py fsls.out && grep -q wifitools fsls.out"
 
+# ---- a second and third board at once (a classroom's worth, in small) -------
+start_stub_sim b2; PIDS+=("$SIM_PID"); b2=$SIM_PID
+start_stub_sim b3; PIDS+=("$SIM_PID")
+transcript "$ESP01" flash myproject --port "$TMP/b2.tty" --port "$TMP/b3.tty" --after no-reset
+check "journey: two boards flashed at once" test $? -eq 0
+kill "$b2" "$SIM_PID" 2>/dev/null
+check "journey: both written" grep -q '^2 of 2 boards written:$' "$TMP/out"
+check "journey: each holds the image" \
+    sh -c "cmp -s -n $(stat -c %s built.bin) built.bin b2.flash && cmp -s -n $(stat -c %s built.bin) built.bin b3.flash"
+
 # ---- the running board: MicroPython behind a 115200 line ---------------------
 if ! start_wasm mp --baud 115200 --rx-buffer 256; then
     fail "journey: MicroPython peer" "did not answer behind the relay"

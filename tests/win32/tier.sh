@@ -20,34 +20,37 @@ WINE=${WINE:-/usr/lib/wine/wine64}
 BUILD=${BUILD:-build}
 export ESP01_EXE=${ESP01_EXE:-$PWD/build/win64/esp01.exe}
 
-# The first tier: what esp01.exe does without a real USB port - images,
-# files, downloads through WinHTTP, and serial lines over ptys as COM ports
-# (romsim and the stub under QEMU, MicroPython in WebAssembly behind the
-# slow-link relay).
+# What esp01.exe does without a real USB port: images, files, downloads
+# through WinHTTP, packages, and serial lines over ptys as COM ports (romsim
+# and the stub under QEMU, esptool-js, MicroPython in WebAssembly and on the
+# micro:bit under QEMU behind the slow-link relay, WebREPL over TCP).
 SCRIPTS=(tests/win32/exe.sh tests/win32/wine_smoke.sh
          tests/cli/build.sh tests/cli/info.sh tests/cli/fs.sh tests/cli/fat.sh
-         tests/cli/fs_fat.sh tests/cli/firmware.sh tests/cli/rom.sh tests/cli/stub.sh
-         tests/cli/device_wasm.sh tests/cli/journey.sh)
+         tests/cli/fs_fat.sh tests/cli/firmware.sh tests/cli/mip.sh
+         tests/cli/rom.sh tests/cli/rom_esptool.sh tests/cli/info_esptool_js.sh
+         tests/cli/stub.sh tests/cli/stub_driver.sh tests/cli/stub_esptool.sh
+         tests/cli/device_wasm.sh tests/cli/device_faults.sh tests/cli/device_modules.sh
+         tests/cli/device_microbit.sh tests/cli/device_webrepl.sh tests/cli/journey.sh)
 # Left out, and why:
-#   ports.sh        fakes /sys and /dev trees (ESP01_SYSFS_ROOT, ESP01_DEV_ROOT)
-#                   for the Linux port list; Windows lists ports through
-#                   SetupAPI, which Wine cannot be given fake USB devices for
-#                   (wine_smoke.sh checks the list it does give).
+#   ports.sh, ports_macos.sh, flash_auto.sh   fake /sys and /dev trees
+#                   (ESP01_SYSFS_ROOT, ESP01_DEV_ROOT) for the Linux and macOS
+#                   port lists, which pick the port; Windows lists ports
+#                   through SetupAPI, which Wine cannot be given fake USB
+#                   devices for (wine_smoke.sh checks the list it does give).
+#                   Several boards at once by --port, the part that needs
+#                   no fake tree, is in journey.sh.
+#   mpy_real.sh     runs mpy-cross as a Linux script (node + WebAssembly),
+#                   which a Windows program cannot start; on Windows
+#                   mpy-cross is an .exe.
 #   arch.sh         reads the Linux objects with nm; not a run of the tool.
 #   fuzz_replay.sh, stub_image.sh   Linux test programs, no esp01 command.
 #   install.sh      `make install` into a Unix tree.
 #   build_modules.sh  copies $ESP01 into an install tree and runs it from
 #                   there (the wrapper finds the .exe from its own place).
-#   mpy_real.sh, flash_auto.sh, stub_driver.sh, the *_esptool*.sh scripts,
-#   device_faults.sh, device_modules.sh, device_microbit.sh, device_webrepl.sh
-#                   the next tier: they run the same way
-#                   (tests/win32/tier.sh tests/cli/NAME.sh) once the first
-#                   one passes; left out now for the time the run takes.
 # Known Wine artefact: a command whose stdout is a terminal (firmware.sh's
 # `script -qec` progress-bar case) is drawn by Wine's console host, which
-# wraps every character in cursor escapes (\e[?25l ... \e[?25h), so text
-# greps on that capture can fail under Wine where Windows' console would
-# pass; pipes and files (every other case) carry the program's bytes.
+# wraps every character in cursor escapes (\e[?25l ... \e[?25h); firmware.sh
+# strips them before it looks for the bar.
 [ $# -gt 0 ] && SCRIPTS=("$@")
 # Without the .exe, one failure (exe.sh) says so instead of one per case.
 if [ ! -f "$ESP01_EXE" ]; then
