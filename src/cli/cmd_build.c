@@ -335,9 +335,9 @@ static void print_packages(const struct build_extras *x, esp01_fs_kind fs)
         for (size_t k = 0; k < r->file_count; k++)
             if (strcmp(r->files[k].package, p->name) == 0)
                 blocks += esp01_fs_file_blocks(fs, r->files[k].len);
-        printf("  %s %s: %zu file%s, %zu bytes, %u blocks\n", p->name,
+        printf("  %s %s: %zu file%s, %zu bytes, %u block%s\n", p->name,
                p->version[0] ? p->version : "(no version)", p->files,
-               p->files == 1 ? "" : "s", p->bytes, blocks);
+               p->files == 1 ? "" : "s", p->bytes, blocks, blocks == 1 ? "" : "s");
     }
 }
 

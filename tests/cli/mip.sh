@@ -55,7 +55,7 @@ cp out build1.out
 check "report: the packages, resolved from the index" grep -q '^packages:   2, 3 files, .* (bytecode, resolved from the index)' build1.out
 check "report: umqtt.simple with version, files, bytes, blocks" \
     grep -Eq '^  umqtt.simple 1\.8\.0: 2 files, [0-9]+ bytes, [0-9]+ blocks$' build1.out
-check "report: logging" grep -Eq '^  logging 0\.6\.2: 1 file, [0-9]+ bytes, 1 blocks$' build1.out
+check "report: logging" grep -Eq '^  logging 0\.6\.2: 1 file, [0-9]+ bytes, 1 block$' build1.out
 check "report: the filesystem budget" grep -Eq '^[0-9]+ files, [0-9]+ bytes; filesystem [0-9]+ of [0-9]+ blocks used' build1.out
 check "esp01.lock written beside package.json" test -s proj/esp01.lock
 expect_ok "fs ls the image's /lib" "$ESP01" fs ls a.bin lib
