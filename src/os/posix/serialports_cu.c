@@ -69,28 +69,13 @@ static bool describe_cu(const char *name, esp01_serial_port *p)
     return false;
 }
 
+/* The callout nodes only: tty.* wait for carrier detect. */
+static bool describe_node(const char *name, esp01_serial_port *p)
+{
+    return strncmp(name, "cu.", 3) == 0 && describe_cu(name + 3, p);
+}
+
 int esp01_serial_ports_cu(const char *dev_root, esp01_serial_list *out, esp01_err *err)
 {
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dev_root);
-    if (!d)
-        return 0;
-    size_t cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && out->count < ESP01_SERLIST_MAX) {
-        if (strncmp(e->d_name, "cu.", 3) != 0 || strlen(e->d_name) >= sizeof out->ports->name)
-            continue;
-        esp01_serial_port p;
-        memset(&p, 0, sizeof p);
-        if (!describe_cu(e->d_name + 3, &p))
-            continue;
-        esp01_serlist_copy(p.name, sizeof p.name, e->d_name);
-        snprintf(p.path, sizeof p.path, "%s/%s", dev_root, p.name);
-        esp01_serlist_access(&p);
-        if ((rc = esp01_serlist_push(out, &cap, &p, err)) < 0)
-            break;
-    }
-    closedir(d);
-    return esp01_serlist_finish(out, rc);
+    return esp01_serlist_dev_nodes(dev_root, describe_node, out, err);
 }

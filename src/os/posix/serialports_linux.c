@@ -156,27 +156,13 @@ int esp01_serial_ports(const char *sys_root, const char *dev_root, esp01_serial_
     return esp01_serlist_finish(out, rc);
 }
 
+static bool usb_tty_node(const char *name, esp01_serial_port *p)
+{
+    (void)p;
+    return strncmp(name, "ttyUSB", 6) == 0 || strncmp(name, "ttyACM", 6) == 0;
+}
+
 int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *err)
 {
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dev_root);
-    if (!d)
-        return 0;
-    size_t cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && out->count < ESP01_SERLIST_MAX) {
-        if ((strncmp(e->d_name, "ttyUSB", 6) && strncmp(e->d_name, "ttyACM", 6)) ||
-            strlen(e->d_name) >= sizeof out->ports->name)
-            continue;
-        esp01_serial_port p;
-        memset(&p, 0, sizeof p);
-        esp01_serlist_copy(p.name, sizeof p.name, e->d_name);
-        snprintf(p.path, sizeof p.path, "%s/%s", dev_root, p.name);
-        esp01_serlist_access(&p);
-        if ((rc = esp01_serlist_push(out, &cap, &p, err)) < 0)
-            break;
-    }
-    closedir(d);
-    return esp01_serlist_finish(out, rc);
+    return esp01_serlist_dev_nodes(dev_root, usb_tty_node, out, err);
 }

@@ -5,6 +5,7 @@
 #ifndef ESP01_OS_POSIX_SERLIST_H
 #define ESP01_OS_POSIX_SERLIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "esp01/serialports.h"
@@ -30,5 +31,15 @@ int esp01_serlist_push(esp01_serial_list *out, size_t *cap, const esp01_serial_p
 /* rc < 0: the list is freed and rc returned.  Else the list is sorted in
  * natural name order (ttyUSB2 before ttyUSB10) and its count returned. */
 int esp01_serlist_finish(esp01_serial_list *out, int rc);
+
+/*
+ * The device nodes of dev_root that `describe` accepts, as a finished list
+ * (count, or a negative code).  describe gets the node's name and a zeroed
+ * port to fill beyond name, path and access, which are filled here; false
+ * leaves the node out.  A missing dev_root is an empty list.
+ */
+int esp01_serlist_dev_nodes(const char *dev_root,
+                            bool (*describe)(const char *name, esp01_serial_port *p),
+                            esp01_serial_list *out, esp01_err *err);
 
 #endif

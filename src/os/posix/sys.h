@@ -25,6 +25,10 @@ uint64_t esp01_posix_mtime_ns(const struct stat *st);
  */
 int esp01_posix_resolve(const char *host, uint16_t port, struct addrinfo **res,
                         uint64_t deadline_ms, esp01_err *err);
+/* The same through plain getaddrinfo, unbounded (tcp.c): what the systems
+ * without a bounded lookup use. */
+int esp01_posix_resolve_plain(const char *host, uint16_t port, struct addrinfo **res,
+                              esp01_err *err);
 
 /* The name dlopen() finds libcurl by (http.c), and what to say when it is
  * not there. */

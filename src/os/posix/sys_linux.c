@@ -97,15 +97,6 @@ int esp01_posix_resolve(const char *host, uint16_t port, struct addrinfo **res,
                         uint64_t deadline_ms, esp01_err *err)
 {
     (void)deadline_ms;
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, service, &hints, res);
-    if (rc != 0)
-        return esp01_fail(err, ESP01_E_NOTFOUND, "%s", gai_strerror(rc));
-    return 0;
+    return esp01_posix_resolve_plain(host, port, res, err);
 }
 #endif

@@ -84,6 +84,21 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *fd_out
     return 0;
 }
 
+int esp01_posix_resolve_plain(const char *host, uint16_t port, struct addrinfo **res,
+                              esp01_err *err)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, service, &hints, res);
+    if (rc != 0)
+        return esp01_fail(err, ESP01_E_NOTFOUND, "%s", gai_strerror(rc));
+    return 0;
+}
+
 int esp01_os_tcp_lookup(const char *host, uint16_t port, uint64_t deadline_ms,
                         esp01_os_addrs **out, esp01_err *err)
 {
