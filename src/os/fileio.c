@@ -109,3 +109,16 @@ int esp01_write_file_atomic(const char *path, const uint8_t *data, size_t len,
     free(tmp);
     return rc;
 }
+
+/* Both over esp01_os_stat, so every backend answers them alike. */
+bool esp01_os_is_dir(const char *path)
+{
+    esp01_os_info i;
+    return esp01_os_stat(path, true, &i, NULL) == 0 && i.type == ESP01_OS_DIRECTORY;
+}
+
+bool esp01_os_is_file(const char *path)
+{
+    esp01_os_info i;
+    return esp01_os_stat(path, true, &i, NULL) == 0 && i.type == ESP01_OS_REGULAR;
+}

@@ -53,18 +53,6 @@ int esp01_os_stat(const char *path, bool follow_links, esp01_os_info *info,
     return 0;
 }
 
-bool esp01_os_is_dir(const char *path)
-{
-    esp01_os_info i;
-    return esp01_os_stat(path, true, &i, NULL) == 0 && i.type == ESP01_OS_DIRECTORY;
-}
-
-bool esp01_os_is_file(const char *path)
-{
-    esp01_os_info i;
-    return esp01_os_stat(path, true, &i, NULL) == 0 && i.type == ESP01_OS_REGULAR;
-}
-
 int esp01_os_mkdir(const char *path, esp01_err *err)
 {
     if (mkdir(path, 0777) < 0)
