@@ -62,6 +62,28 @@ check "info reaches the board" grep -q "MicroPython v1.27" "$TMP/out"
 (printf 'print(40+2)\r'; sleep 1; printf '\035') | "$E" repl >"$TMP/out" 2>"$TMP/err"
 check "repl over WebREPL" grep -q "^42" "$TMP/out"
 
+# Packages onto the board over WiFi: resolved on the PC from a mirror folder
+# of the index, every file sent and hash-checked, then renamed in place.
+MIRROR=$SHARED/fixtures/mip/v2
+if [ -d "$MIRROR" ]; then
+    expect_ok "mip install over WebREPL" "$E" mip install logging --target /tmp/wlib --index "$MIRROR"
+    expect_ok "mip install: ls" "$E" ls :/tmp/wlib
+    check "mip install: logging is on the board" grep -Eq '^logging\.(mpy|py)$' "$TMP/out"
+    check "mip install: no temporary name left" sh -c "! grep -q '\.mip' '$TMP/out'"
+    mpyfile=$(sed -n 's/^\(logging\.[a-z]*\)$/\1/p' "$TMP/out")
+    "$E" get ":/tmp/wlib/$mpyfile" "$TMP/wlib.got" >/dev/null 2>&1
+    short=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
+                     const h=(j.hashes||[]).find(x => x[0].startsWith("logging."));
+                     console.log(h ? h[1] : "")' "$MIRROR/package/6/logging/latest.json" 2>/dev/null)
+    [ "$mpyfile" = logging.py ] && short=$(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1]));
+                     const h=(j.hashes||[]).find(x => x[0].startsWith("logging."));
+                     console.log(h ? h[1] : "")' "$MIRROR/package/py/logging/latest.json" 2>/dev/null)
+    check "mip install: the board's copy is the index's file" \
+        sh -c "[ -n '$short' ] && sha256sum '$TMP/wlib.got' | grep -q '^$short'"
+else
+    fail "mip install over WebREPL" "no index mirror at $MIRROR"
+fi
+
 # sync: what differs, then nothing.
 mkdir -p "$TMP/app/lib"
 for i in $(seq 1 6); do echo "V = $i" > "$TMP/app/m$i.py"; done
