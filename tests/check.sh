@@ -24,7 +24,7 @@ for b in "$@"; do
     add_tally "$out" "$rc"
 done
 # The Windows tier (tests/win32/tier.sh): esp01.exe under Wine.  Only with
-# CHECK_WINDOWS=1 (the Makefile's switch, off until `make windows` links):
+# CHECK_WINDOWS=1 (the Makefile's default; 0 on a machine without MinGW and Wine):
 # then a .exe that does not link is a failure, and no cross compiler a skip
 # (a failure under CI, which installs it).
 if [ "${CHECK_WINDOWS:-0}" = 1 ]; then
