@@ -5,6 +5,8 @@
  */
 #include "mjson.h"
 
+#include "util/json_string.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,71 +23,6 @@ static void ws(struct mj_in *in)
         in->p++;
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static long hex4(struct mj_in *in)
-{
-    if (in->end - in->p < 4)
-        return -1;
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(in->p[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    in->p += 4;
-    return v;
-}
-
-static size_t put_utf8(char *o, unsigned long cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static char unescape(uint8_t c)
-{
-    switch (c) {
-    case '"': return '"';
-    case '\\': return '\\';
-    case '/': return '/';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    default: return 0;
-    }
-}
-
 /* Decode the string at in->p (on its opening quote).  The decoded text is
  * never longer than the escaped one, so one allocation of that size fits. */
 static int string(struct mj_in *in, char **out, size_t *outlen)
@@ -99,43 +36,11 @@ static int string(struct mj_in *in, char **out, size_t *outlen)
     char *o = malloc((size_t)(e - s) + 1);
     if (!o)
         return esp01_fail(in->err, ESP01_E_NOMEM, "out of memory");
-    size_t n = 0;
-    struct mj_in r = {s, e, in->doc, in->err};
-    while (r.p < r.end) {
-        if (*r.p != '\\') {
-            o[n++] = (char)*r.p++;
-            continue;
-        }
-        if (r.end - r.p < 2)
-            goto fail;
-        uint8_t c = r.p[1];
-        r.p += 2;
-        if (c != 'u') {
-            char u = unescape(c);
-            if (!u)
-                goto fail;
-            o[n++] = u;
-            continue;
-        }
-        long cp = hex4(&r);
-        if (cp < 0)
-            goto fail;
-        if (cp >= 0xD800 && cp < 0xDC00 && r.end - r.p >= 6 && r.p[0] == '\\' && r.p[1] == 'u') {
-            r.p += 2;
-            long lo = hex4(&r);
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                goto fail;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-            cp = 0xFFFD; /* a lone surrogate: no valid UTF-8 for it */
-        }
-        if (cp == 0)
-            goto fail; /* a NUL would cut the C string short: hostile */
-        n += put_utf8(o + n, (unsigned long)cp);
-    }
-    o[n] = '\0';
+    long n = esp01_json_unescape(s, (size_t)(e - s), o);
+    if (n < 0)
+        goto fail;
     *out = o;
-    *outlen = n;
+    *outlen = (size_t)n;
     return 0;
 fail:
     free(o);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "esp01/json.h"
+#include "util/json_string.h"
 
 struct walk {
     const uint8_t *s;
@@ -23,40 +24,6 @@ static void skip_ws(struct walk *w)
         w->pos++;
 }
 
-static unsigned hex4(const uint8_t *h)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        uint8_t c = h[i];
-        v = v << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* The string at w->pos (a '"'), decoded into a malloc'd copy. */
 static int string(struct walk *w, char **out, esp01_err *err)
 {
@@ -66,49 +33,13 @@ static int string(struct walk *w, char **out, esp01_err *err)
     if (end - start > ESP01_JSONMAP_MAX_STRING)
         return esp01_fail(err, ESP01_E_LIMIT, "a string longer than %u bytes",
                           ESP01_JSONMAP_MAX_STRING);
-    /* Escapes never grow: \uXXXX (6 bytes) is at most 3 bytes of UTF-8, a
-     * surrogate pair (12) 4. */
     char *o = malloc(end - start + 1);
     if (!o)
         return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
-    size_t n = 0;
-    for (size_t i = start; i < end;) {
-        if (w->s[i] != '\\') {
-            o[n++] = (char)w->s[i++];
-            continue;
-        }
-        uint8_t e = w->s[i + 1];
-        i += 2;
-        switch (e) {
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
-        case 'u': {
-            uint32_t cp = hex4(w->s + i);
-            i += 4;
-            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= end && w->s[i] == '\\' &&
-                w->s[i + 1] == 'u') {
-                uint32_t lo = hex4(w->s + i + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp == 0) {
-                free(o);
-                return esp01_fail(err, ESP01_E_FORMAT, "a \\u0000 in a string");
-            }
-            if (cp >= 0xD800 && cp < 0xE000)
-                cp = 0xFFFD; /* a lone surrogate */
-            n += put_utf8(o + n, cp);
-            break;
-        }
-        default: o[n++] = (char)e; break; /* " \ / */
-        }
+    if (esp01_json_unescape(w->s + start, end - start, o) < 0) {
+        free(o);
+        return esp01_fail(err, ESP01_E_FORMAT, "a \\u0000 in a string");
     }
-    o[n] = '\0';
     w->pos = end + 1;
     *out = o;
     return 0;
