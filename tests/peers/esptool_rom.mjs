@@ -10,25 +10,13 @@
 // writeFlash of IMAGE at OFFSET.  Prints one JSON line with what each step
 // gave, refusals included.
 import fs from "node:fs";
-import { ESPLoader, Transport } from "esptool-js";
-import { PtyPort } from "./ptyport.mjs";
+import { openLoader } from "./loader.mjs";
 
 const [tty_path, image_path, offset_arg] = process.argv.slice(2);
 const image = new Uint8Array(fs.readFileSync(image_path));
 const offset = Number(offset_arg ?? 0);
-const log = [];
-const terminal = {
-  clean() {},
-  writeLine(s) {
-    log.push(s);
-  },
-  write(s) {
-    log.push(s);
-  },
-};
 
-const transport = new Transport(new PtyPort(tty_path), false);
-const loader = new ESPLoader({ transport, baudrate: 115200, romBaudrate: 115200, terminal });
+const { loader, log } = openLoader(tty_path);
 const out = {};
 // Each step on its own: a refusal is a result here, not the end.
 async function step(name, fn) {

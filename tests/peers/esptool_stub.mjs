@@ -12,8 +12,7 @@
 // one JSON line; the caller compares the flash file with the images.
 import crypto from "node:crypto";
 import fs from "node:fs";
-import { ESPLoader, Transport } from "esptool-js";
-import { PtyPort } from "./ptyport.mjs";
+import { openLoader } from "./loader.mjs";
 
 
 const [ttyPath, baudArg, ...specs] = process.argv.slice(2);
@@ -21,26 +20,15 @@ const files = specs.map((s) => {
   const [path, off] = s.split("@");
   return { data: new Uint8Array(fs.readFileSync(path)), address: Number(off) };
 });
-const log = [];
-const terminal = {
-  clean() {},
-  writeLine(s) {
-    log.push(s);
-  },
-  write(s) {
-    log.push(s);
-  },
-};
 const md5 = (image) => crypto.createHash("md5").update(image).digest("hex");
 
 // esptool-js's own trace, kept short, for the report when something fails.
-const transport = new Transport(new PtyPort(ttyPath), true);
+const { transport, loader, log } = openLoader(ttyPath, { baudrate: Number(baudArg), tracing: true });
 const traces = [];
 transport.trace = (m) => {
   traces.push(m.length > 200 ? m.slice(0, 200) + "..." : m);
   if (traces.length > 40) traces.shift();
 };
-const loader = new ESPLoader({ transport, baudrate: Number(baudArg), romBaudrate: 115200, terminal });
 const out = {};
 try {
   await loader.connect("no_reset", 7, true);

@@ -10,24 +10,12 @@
 // uploads (from the stub json it loads itself), and what runStub gave.
 // With DATA_ADDR the same upload is made with esptool-js's memBegin,
 // memBlock and memFinish, the data segment moved to DATA_ADDR.
-import { ESPLoader, Transport } from "esptool-js";
 import { getStubJsonByChipName } from "esptool-js/lib/stubFlasher.js";
-import { PtyPort } from "./ptyport.mjs";
+import { openLoader } from "./loader.mjs";
 
 const [ttyPath, dataAddrArg] = process.argv.slice(2);
-const log = [];
-const terminal = {
-  clean() {},
-  writeLine(s) {
-    log.push(s);
-  },
-  write(s) {
-    log.push(s);
-  },
-};
 
-const transport = new Transport(new PtyPort(ttyPath), false);
-const loader = new ESPLoader({ transport, baudrate: 115200, romBaudrate: 115200, terminal });
+const { loader, log } = openLoader(ttyPath);
 const out = {};
 
 // runStub's loop, with the addresses given.
