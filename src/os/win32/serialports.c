@@ -18,6 +18,7 @@
  */
 #include "esp01/serialports.h"
 
+#include "os/serlist.h"
 #include "os/win32/win.h"
 #include "util/usbid.h"
 
@@ -48,45 +49,12 @@ static bool com_name(const char *s)
 }
 
 /* COM3 before COM10. */
-static int by_number(const void *pa, const void *pb)
-{
-    const char *a = ((const esp01_serial_port *)pa)->name;
-    const char *b = ((const esp01_serial_port *)pb)->name;
-    long na = strtol(a + 3, NULL, 10), nb = strtol(b + 3, NULL, 10);
-    return na < nb ? -1 : na > nb;
-}
-
 static bool listed(const esp01_serial_list *l, const char *name)
 {
     for (size_t i = 0; i < l->count; i++)
         if (strcmp(l->ports[i].name, name) == 0)
             return true;
     return false;
-}
-
-static int push(esp01_serial_list *out, size_t *cap, const esp01_serial_port *p, esp01_err *err)
-{
-    if (out->count == *cap) {
-        size_t n = *cap ? *cap * 2 : 8;
-        esp01_serial_port *q = realloc(out->ports, n * sizeof *q);
-        if (!q)
-            return esp01_fail(err, ESP01_E_NOMEM, "out of memory");
-        out->ports = q;
-        *cap = n;
-    }
-    out->ports[out->count++] = *p;
-    return 0;
-}
-
-static int finish_list(esp01_serial_list *out, int rc)
-{
-    if (rc < 0) {
-        esp01_serial_list_free(out);
-        return rc;
-    }
-    if (out->count > 1)
-        qsort(out->ports, out->count, sizeof *out->ports, by_number);
-    return (int)out->count;
 }
 
 /* A string property of the device, printable ASCII kept as the sysfs walk
@@ -181,7 +149,7 @@ static bool walk(const GUID *guid, DWORD flags, esp01_serial_list *out, size_t *
          i++) {
         esp01_serial_port p;
         if (describe(set, &dev, &p) && !listed(out, p.name))
-            *rc = push(out, cap, &p, err);
+            *rc = esp01_serlist_push(out, cap, &p, err);
     }
     SetupDiDestroyDeviceInfoList(set);
     return true;
@@ -210,7 +178,7 @@ static int serialcomm(esp01_serial_list *out, size_t *cap, esp01_err *err)
         if (!com_name(p.name) || listed(out, p.name))
             continue;
         snprintf(p.path, sizeof p.path, "%s", p.name);
-        rc = push(out, cap, &p, err);
+        rc = esp01_serlist_push(out, cap, &p, err);
     }
     RegCloseKey(key);
     return rc;
@@ -229,7 +197,7 @@ int esp01_serial_ports(const char *sys_root, const char *dev_root, esp01_serial_
         asked = walk(&ports_class, 0, out, &cap, &rc, err) || asked;
     if (rc == 0 && !asked)
         rc = serialcomm(out, &cap, err);
-    return finish_list(out, rc);
+    return esp01_serlist_finish(out, rc);
 }
 
 int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *err)
@@ -237,7 +205,7 @@ int esp01_serial_nodes(const char *dev_root, esp01_serial_list *out, esp01_err *
     (void)dev_root;
     memset(out, 0, sizeof *out);
     size_t cap = 0;
-    return finish_list(out, serialcomm(out, &cap, err));
+    return esp01_serlist_finish(out, serialcomm(out, &cap, err));
 }
 
 /* Windows has no /dev: the macOS listing is refused, not faked. */
@@ -248,9 +216,3 @@ int esp01_serial_ports_cu(const char *dev_root, esp01_serial_list *out, esp01_er
     return esp01_fail(err, ESP01_E_UNSUPPORTED, "the /dev/cu.* listing is macOS's");
 }
 
-void esp01_serial_list_free(esp01_serial_list *list)
-{
-    free(list->ports);
-    list->ports = NULL;
-    list->count = 0;
-}
