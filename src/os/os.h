@@ -375,6 +375,11 @@ void esp01_os_tcp_shutdown_send(esp01_os_tcp *s);
 /* Close and free; NULL is ignored. */
 void esp01_os_tcp_close(esp01_os_tcp *s);
 
+/* Milliseconds until deadline_ms (esp01_now_ms clock), 0 once it has
+ * passed, and at most 60000: one wait of a loop that looks at the
+ * deadline again after it, as every wait on a line or a socket does. */
+uint32_t esp01_os_wait_ms(uint64_t deadline_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,21 +13,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "os/os.h"
 #include "os/posix/tty.h"
 
 struct serial {
     int fd;
     char path[256];
 };
-
-static int remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (int)left;
-}
 
 static int serial_read(esp01_port *port, uint8_t *buf, size_t len,
                        uint64_t deadline_ms, esp01_err *err)
@@ -48,7 +40,7 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len,
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return esp01_fail(err, ESP01_E_IO, "cannot read '%s': %s", s->path,
                               strerror(errno));
-        int wait = remaining_ms(deadline_ms);
+        int wait = (int)esp01_os_wait_ms(deadline_ms);
         if (wait == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT, "no reply from '%s'",
                               s->path);
@@ -79,7 +71,7 @@ static int serial_write(esp01_port *port, const uint8_t *buf, size_t len,
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return esp01_fail(err, ESP01_E_IO, "cannot write '%s': %s",
                               s->path, strerror(errno));
-        int wait = remaining_ms(deadline_ms);
+        int wait = (int)esp01_os_wait_ms(deadline_ms);
         if (wait == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT,
                               "'%s' would not take more bytes", s->path);
@@ -100,7 +92,7 @@ static int serial_drain(esp01_port *port, uint64_t deadline_ms,
         int queued = 0;
         if (ioctl(s->fd, TIOCOUTQ, &queued) < 0 || queued <= 0)
             return 0;
-        if (remaining_ms(deadline_ms) == 0)
+        if (esp01_os_wait_ms(deadline_ms) == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT,
                               "'%s' did not send its output in time",
                               s->path);

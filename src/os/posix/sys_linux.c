@@ -38,15 +38,6 @@ bool esp01_os_self_exe(char *out, size_t cap)
 }
 
 #ifdef __GLIBC__
-static int remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (int)left;
-}
-
 /* Resolve `host` before the deadline (getaddrinfo alone cannot be bounded). */
 int esp01_posix_resolve(const char *host, uint16_t port, struct addrinfo **res,
                         uint64_t deadline, esp01_err *err)
@@ -81,7 +72,7 @@ int esp01_posix_resolve(const char *host, uint16_t port, struct addrinfo **res,
         }
         if (rc != EAI_INPROGRESS)
             return esp01_fail(err, ESP01_E_NOTFOUND, "%s", gai_strerror(rc));
-        int wait = remaining_ms(deadline);
+        int wait = (int)esp01_os_wait_ms(deadline);
         if (wait == 0) {
             gai_cancel(&req);
             return esp01_fail(err, ESP01_E_TIMEOUT, "the name lookup took too long");

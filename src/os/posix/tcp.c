@@ -29,15 +29,6 @@ struct esp01_os_addrs {
     struct addrinfo *list;
 };
 
-static int remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (int)left;
-}
-
 static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *fd_out,
                        int *why)
 {
@@ -59,7 +50,7 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *fd_out
     }
     for (;;) {
         struct pollfd pfd = {fd, POLLOUT, 0};
-        int wait = remaining_ms(deadline);
+        int wait = (int)esp01_os_wait_ms(deadline);
         int r = wait ? poll(&pfd, 1, wait) : 0;
         if (r < 0 && errno == EINTR)
             continue;
@@ -155,7 +146,7 @@ static bool again(int e)
 /* Wait for `events` on the socket until the deadline; false when it passed. */
 static int wait_for(esp01_os_tcp *s, short events, uint64_t deadline_ms, esp01_err *err)
 {
-    int wait = remaining_ms(deadline_ms);
+    int wait = (int)esp01_os_wait_ms(deadline_ms);
     if (wait == 0)
         return ESP01_E_TIMEOUT;
     struct pollfd pfd = {s->fd, events, 0};

@@ -12,11 +12,6 @@ uint64_t esp01_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-uint64_t esp01_deadline_in(uint32_t ms)
-{
-    return esp01_now_ms() + ms;
-}
-
 void esp01_sleep_ms(uint32_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};

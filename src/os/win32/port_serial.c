@@ -17,6 +17,7 @@
  */
 #include "esp01/port.h"
 
+#include "os/os.h"
 #include "os/win32/win.h"
 
 #include <stdio.h>
@@ -37,15 +38,6 @@ static int fail_win(esp01_err *err, int code, DWORD e, const char *what, const c
     char text[200];
     return esp01_fail(err, code, "%s '%s': %s", what, path,
                       esp01_win_strerror(e, NULL, text, sizeof text));
-}
-
-static DWORD remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (DWORD)left;
 }
 
 static bool set_timeouts(struct serial *s, DWORD read_ms, DWORD write_ms)
@@ -79,7 +71,7 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len, uint64_t dead
         return 0;
     DWORD want = len > 0x40000000u ? 0x40000000u : (DWORD)len;
     for (;;) {
-        DWORD wait = remaining_ms(deadline_ms);
+        DWORD wait = (DWORD)esp01_os_wait_ms(deadline_ms);
         if (!set_timeouts(s, wait < READ_SLICE_MS ? wait : READ_SLICE_MS,
                           s->timeouts.WriteTotalTimeoutConstant))
             return fail_win(err, ESP01_E_IO, GetLastError(), "cannot wait on", s->path);
@@ -93,7 +85,7 @@ static int serial_read(esp01_port *port, uint8_t *buf, size_t len, uint64_t dead
         }
         if (got > 0)
             return (int)got;
-        if (remaining_ms(deadline_ms) == 0)
+        if (esp01_os_wait_ms(deadline_ms) == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT, "no reply from '%s'", s->path);
     }
 }
@@ -104,7 +96,7 @@ static int serial_write(esp01_port *port, const uint8_t *buf, size_t len, uint64
     struct serial *s = port->ctx;
     size_t done = 0;
     while (done < len) {
-        DWORD wait = remaining_ms(deadline_ms);
+        DWORD wait = (DWORD)esp01_os_wait_ms(deadline_ms);
         if (wait == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT,
                               "'%s' would not take more bytes (%zu of %zu written)", s->path,
@@ -141,7 +133,7 @@ static int serial_drain(esp01_port *port, uint64_t deadline_ms, esp01_err *err)
         COMSTAT st;
         if (!ClearCommError(s->h, &errors, &st) || st.cbOutQue == 0)
             return 0;
-        if (remaining_ms(deadline_ms) == 0)
+        if (esp01_os_wait_ms(deadline_ms) == 0)
             return esp01_fail(err, ESP01_E_TIMEOUT, "'%s' did not send its output in time",
                               s->path);
         esp01_sleep_ms(2);

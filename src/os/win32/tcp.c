@@ -91,15 +91,6 @@ static int sock_fail(esp01_err *err, int code, int e)
     return esp01_fail(err, code, "%s", why(e, buf, sizeof buf));
 }
 
-static long remaining_ms(uint64_t deadline_ms)
-{
-    uint64_t now = esp01_now_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > 60000 ? 60000 : (long)left;
-}
-
 /* A lookup shared by the caller and its thread; the last to let go frees it. */
 struct lookup {
     volatile LONG refs;
@@ -151,7 +142,7 @@ static int resolve(const char *host, uint16_t port, uint64_t deadline, ADDRINFOW
         free(l);
         return esp01_fail(err, ESP01_E_IO, "the name lookup did not start");
     }
-    DWORD w = WaitForSingleObject(t, (DWORD)remaining_ms(deadline));
+    DWORD w = WaitForSingleObject(t, esp01_os_wait_ms(deadline));
     CloseHandle(t);
     if (w != WAIT_OBJECT_0) {
         lookup_release(l);
@@ -200,7 +191,7 @@ void esp01_os_tcp_free(esp01_os_addrs *addrs)
 static int wait_for(SOCKET fd, bool write, uint64_t deadline_ms)
 {
     for (;;) {
-        long left = remaining_ms(deadline_ms);
+        long left = (long)esp01_os_wait_ms(deadline_ms);
         if (left == 0)
             return WSAETIMEDOUT;
         fd_set rw, ex;

@@ -16,11 +16,6 @@ uint64_t esp01_now_ms(void)
     return t / f * 1000u + t % f * 1000u / f;
 }
 
-uint64_t esp01_deadline_in(uint32_t ms)
-{
-    return esp01_now_ms() + ms;
-}
-
 void esp01_sleep_ms(uint32_t ms)
 {
     Sleep(ms);
