@@ -24,7 +24,7 @@ export ESP01_EXE=${ESP01_EXE:-$PWD/build/win64/esp01.exe}
 # through WinHTTP, packages, and serial lines over ptys as COM ports (romsim
 # and the stub under QEMU, esptool-js, MicroPython in WebAssembly and on the
 # micro:bit under QEMU behind the slow-link relay, WebREPL over TCP).
-SCRIPTS=(tests/win32/exe.sh tests/win32/wine_smoke.sh
+SCRIPTS=(tests/win32/exe.sh tests/win32/wine_smoke.sh tests/win32/os_probe.sh
          tests/cli/build.sh tests/cli/info.sh tests/cli/fs.sh tests/cli/fat.sh
          tests/cli/fs_fat.sh tests/cli/firmware.sh tests/cli/mip.sh
          tests/cli/rom.sh tests/cli/rom_esptool.sh tests/cli/info_esptool_js.sh
