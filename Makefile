@@ -303,7 +303,7 @@ $(WIN_BUILD)/os_probe.exe: tests/win32/os_probe.c $(WIN_PROBE_OBJ)
 	$(WIN_CC) $(WIN_CFLAGS) -o $@ $^ $(WIN_LDLIBS)
 
 # The Windows tier: needs the Linux build too (the tests' own tools).
-test-windows: all windows $(WIN_BUILD)/wincom_probe.exe
+test-windows: all windows $(WIN_BUILD)/wincom_probe.exe $(WIN_BUILD)/os_probe.exe
 	BUILD=$(BUILD) SHARED=$(SHARED) tests/win32/tier.sh
 
 # ---- macOS, checked from Linux (tests/macos/README.md) ----------------

@@ -32,7 +32,7 @@ if [ "${CHECK_WINDOWS:-0}" = 1 ]; then
     if ! command -v "${WIN_CC:-x86_64-w64-mingw32-gcc}" >/dev/null; then
         echo "SKIP - windows: no ${WIN_CC:-x86_64-w64-mingw32-gcc} (gcc-mingw-w64-x86-64)"
         if [ "${CI:-}" = true ]; then total_f=$((total_f + 1)); else total_s=$((total_s + 1)); fi
-    elif ! make -s windows build/win64/wincom_probe.exe >/tmp/esp01-windows-build.log 2>&1; then
+    elif ! make -s windows build/win64/wincom_probe.exe build/win64/os_probe.exe >/tmp/esp01-windows-build.log 2>&1; then
         echo "FAIL - make windows does not link (see /tmp/esp01-windows-build.log)"
         tail -5 /tmp/esp01-windows-build.log | sed 's/^/    /'
         total_f=$((total_f + 1))
